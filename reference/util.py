@@ -1,0 +1,65 @@
+"""Helpers of the book's ``common/util.py``: im2col / col2im for convolution, data shuffling,
+curve smoothing."""
+import numpy as np
+
+
+def conv_output_size(input_size, filter_size, stride=1, pad=0):
+    """out = (in + 2*pad - filter) // stride + 1."""
+    return (input_size + 2 * pad - filter_size) // stride + 1
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    """Unfold image patches into rows.
+
+    input_data: (N, C, H, W). Returns col: (N*out_h*out_w, C*filter_h*filter_w), one row per
+    output position, its columns ordered (C, filter_h, filter_w) like a flattened filter.
+    """
+    N, C, H, W = input_data.shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+
+    img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)], "constant")
+    col = np.zeros((N, C, filter_h, filter_w, out_h, out_w), dtype=img.dtype)
+    for y in range(filter_h):
+        y_max = y + stride * out_h
+        for x in range(filter_w):
+            x_max = x + stride * out_w
+            col[:, :, y, x, :, :] = img[:, :, y:y_max:stride, x:x_max:stride]
+
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """Fold rows back into images, adding overlapping patches (the adjoint of im2col).
+
+    col: (N*out_h*out_w, C*filter_h*filter_w); input_shape: (N, C, H, W). Returns (N, C, H, W).
+    """
+    N, C, H, W = input_shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
+
+    img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1), dtype=col.dtype)
+    for y in range(filter_h):
+        y_max = y + stride * out_h
+        for x in range(filter_w):
+            x_max = x + stride * out_w
+            img[:, :, y:y_max:stride, x:x_max:stride] += col[:, :, y, x, :, :]
+
+    return img[:, :, pad:H + pad, pad:W + pad]
+
+
+def shuffle_dataset(x, t, rng=None):
+    """Shuffle x and t with the same permutation. rng: a np.random.Generator (default: a new one)."""
+    rng = np.random.default_rng() if rng is None else rng
+    permutation = rng.permutation(x.shape[0])
+    return x[permutation], t[permutation]
+
+
+def smooth_curve(x):
+    """Smooth a loss curve with an 11-point Kaiser window (beta 2), reflecting at the ends."""
+    window_len = 11
+    s = np.r_[x[window_len - 1:0:-1], x, x[-1:-window_len:-1]]
+    w = np.kaiser(window_len, 2)
+    y = np.convolve(w / w.sum(), s, mode="valid")
+    return y[5:len(y) - 5]

@@ -1,0 +1,1 @@
+"""Keras 3 adapter (any backend): ``layers``, ``optimizers``, ``initializers`` submodules (import them directly)."""

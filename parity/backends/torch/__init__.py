@@ -1,0 +1,1 @@
+"""PyTorch adapter: ``layers``, ``optimizers``, ``initializers`` submodules (import them directly)."""

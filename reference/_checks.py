@@ -10,7 +10,7 @@ def check_finite(where, **arrays):
             bad = np.argwhere(~np.isfinite(a))[0]
             raise ValueError(
                 f"{where}: {name} of shape {a.shape} holds a non-finite value "
-                f"{a[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}"
+                f"{float(a[tuple(bad)])!r} at index {tuple(int(i) for i in bad)}"
             )
 
 

@@ -91,7 +91,8 @@ def cross_entropy_error(y, t):
     The 1e-7 inside the log is the book's guard against log(0); it is part of the semantics.
     """
     if y.ndim == 1:
-        t = t.reshape(1, t.size)
+        t = np.asarray(t)
+        t = t.reshape(1, t.size) if t.size == y.size else t.reshape(1)
         y = y.reshape(1, y.size)
     check_finite("cross_entropy_error", y=y)
     # one-hot targets become labels

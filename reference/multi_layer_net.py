@@ -60,6 +60,8 @@ class MultiLayerNet:
 
     def weight_decay(self):
         """0.5 * lambda * sum over layers of sum(W^2)."""
+        if not self.weight_decay_lambda:
+            return 0  # the same value, without summing every W^2
         decay = 0
         for idx in range(1, self.hidden_layer_num + 2):
             decay += 0.5 * self.weight_decay_lambda * np.sum(self.params[f"W{idx}"] ** 2)

@@ -44,11 +44,9 @@ def test_cross_entropy_error_book_example():
     assert cross_entropy_error(Y_BOOK[None], np.array([2])) == pytest.approx(0.510825457099338, rel=1e-15)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="reference bug (reported): 1-D y with a label array reshapes t to (1, 1), which "
-                          "check_labels refuses; the book's indexing accepts it")
-def test_cross_entropy_error_1d_with_label():
-    assert cross_entropy_error(Y_BOOK, np.array([2])) == pytest.approx(0.510825457099338, rel=1e-15)
+@pytest.mark.parametrize("label", [np.array([2]), np.array(2)], ids=["label-array", "label-scalar"])
+def test_cross_entropy_error_1d_with_label(label):
+    assert cross_entropy_error(Y_BOOK, label) == pytest.approx(0.510825457099338, rel=1e-15)
 
 
 def test_sum_squared_error_book_example():

@@ -7,7 +7,8 @@ running_var, eval_forward, step_k/param, state_k/...), case (input case id), pas
 max_rel_err, rtol, atol, n_mismatch, n_total, worst_index, message, err_vs_float64 (float32 only:
 framework's error against the float64 reference), ref_rounding (float32 reference vs float64
 reference: the size of plain float32 rounding), impl, seed, versions (JSON string), status
-("pass", "fail", "error", "missing", "skipped").
+("pass", "fail", "error", "missing", "skipped", "known": a failure listed in the row's
+``known`` differences, with its reason in the message).
 """
 from dataclasses import asdict, dataclass, field
 import json

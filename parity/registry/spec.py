@@ -23,6 +23,10 @@ class Component:
     tol: overrides {(dtype, check): Tol(rtol, atol, reason)}; each carries its reason.
     config: the book's semantics as the frameworks must be told them (eps, momentum, ...).
     note: one line for the report.
+    known: known differences that no configuration removes, {(framework label, dtype, check):
+        reason}; framework label as in records ("torch", "keras[torch]"). Such a check is
+        reported with status "known" when it fails (and tests xfail strictly, so a framework that
+        starts to agree shows up); the catalogue (``parity.differences``) measures them.
     """
 
     name: str
@@ -37,6 +41,11 @@ class Component:
     tol: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
     note: str = ""
+    known: dict = field(default_factory=dict)
+
+    def known_reason(self, framework_label, dtype, check):
+        """The reason this (framework, dtype, check) is a known difference, or None."""
+        return self.known.get((framework_label, str(dtype), check))
 
     def override(self, dtype, check):
         return self.tol.get((dtype, check))

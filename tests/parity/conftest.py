@@ -43,3 +43,61 @@ def framework(request, device):
     """Each framework in turn; skipped with the reason when it cannot run here."""
     skip_unless_available(request.param, device_for(request.param, device))
     return request.param
+
+
+# --- layer / function checks: one runner call per (row, framework, dtype), shared by the check tests
+
+_RESULTS = {}
+
+
+def records_for(row, framework, dtype, impl, device):
+    """``parity.checks.runner.run`` for (row, framework, dtype), computed once per session."""
+    from parity.checks.runner import run
+
+    key = (row.name, framework, dtype, impl.name, device)
+    if key not in _RESULTS:
+        _RESULTS[key] = run(row, framework, dtype, impl, device)
+    return _RESULTS[key]
+
+
+def check_params(rows, frameworks, with_numerical=False):
+    """pytest params (row, framework, dtype, check) with ids like ``Affine-torch-float64-dx``.
+
+    A known difference of the row (``Component.known``) for this framework (and, for Keras, the
+    backend this process runs) is marked xfail(strict=True) with its reason: a framework that
+    starts to agree turns the test red, so the entry gets removed.
+    """
+    from parity.checks.runner import GRADIENT_CHECKS_NUMERICAL
+    from parity.frameworks import keras_backend
+
+    params = []
+    for row in rows:
+        fws = list(frameworks)
+        if with_numerical and row.config.get("protocol") in ("layer", "batchnorm"):
+            fws.append("numerical")
+        for fw in fws:
+            label = f"keras[{keras_backend()}]" if fw == "keras" else fw
+            for dtype in row.dtypes:
+                if fw == "numerical" and dtype != "float64":
+                    continue
+                for check in row.checks:
+                    if fw == "numerical" and check not in GRADIENT_CHECKS_NUMERICAL:
+                        continue
+                    marks = [FRAMEWORK_MARKS[fw]] if fw in FRAMEWORK_MARKS else []
+                    reason = row.known_reason(label, dtype, check)
+                    if reason:
+                        marks.append(pytest.mark.xfail(strict=True, reason=f"known difference: {reason}"))
+                    params.append(pytest.param(row, fw, dtype, check, marks=marks,
+                                               id=f"{row.name}-{fw}-{dtype}-{check}"))
+    return params
+
+
+def assert_check(records, row, framework, dtype, check):
+    """Every case of ``check`` passed; skips (framework missing, component missing) skip the test."""
+    mine = [r for r in records if r.check == check]
+    assert mine, f"{row.name}-{framework}-{dtype}-{check}: the runner produced no record"
+    skipped = [r for r in mine if r.status in ("skipped", "missing")]
+    if len(skipped) == len(mine):
+        pytest.skip(skipped[0].message)
+    bad = [r for r in mine if r.status not in ("pass", "skipped")]
+    assert not bad, "\n".join(r.message for r in bad)

@@ -1,0 +1,190 @@
+"""The Keras 3 run: the same net, weights, batches and update rule, as a compiled train step.
+
+``run_keras(plan, progress=None) -> result dict`` (see ``harness.runners.record``), on whichever
+backend ``KERAS_BACKEND`` selects (tensorflow or torch).
+
+Net: a ``keras.Model`` over ``Dense`` (kernel = W), [book batch norm], ``Activation``, ...,
+``Dense``, every layer in the plan's dtype. Training goes through ``model.train_on_batch`` with a
+custom ``train_step`` (compiled by Keras into a ``tf.function`` on TensorFlow; the torch backend
+runs it as torch ops), which does, mirroring ``reference.trainer.train``:
+
+    scores = model(x, training=True)
+    grad of mean(sparse_categorical_crossentropy(t, scores, from_logits=True))  # (y - t) / N
+    optimizer.apply(grads)                                                       # the book's rule
+    return {"loss": -sum(log(softmax(model(x, training=False))[t] + 1e-7)) / N}  # after the update
+
+NOTE: Keras stores an optimizer's learning rate as a variable of ``keras.config.floatx()``
+(float32 by default), so in a float64 run lr = 0.1 would act as 0.10000000149011612 and the
+trajectory would leave the reference's by ~1e-9 within the first iterations. floatx is set to
+the plan's dtype while the model and optimizer are built and trained, and restored afterwards.
+"""
+import contextlib
+import os
+
+import numpy as np
+
+from harness.runners.plan import check_initial_weights
+from harness.runners.record import RunRecorder, drive
+
+
+def _keras():
+    from parity import numerics
+
+    numerics.configure()  # environment for TensorFlow before its import, determinism on
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        numerics.configure_tensorflow()
+    return keras
+
+
+@contextlib.contextmanager
+def floatx(dtype):
+    """keras.config.floatx() set to ``dtype`` inside the block."""
+    keras = _keras()
+    previous = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(previous)
+
+
+def book_loss(ops, scores, t):
+    """-sum(log(softmax(scores)[n, t_n] + 1e-7)) / N, the book's cross_entropy_error on labels."""
+    y = ops.softmax(scores, axis=-1)
+    picked = ops.take_along_axis(y, ops.reshape(t, (-1, 1)), axis=1)
+    return -ops.sum(ops.log(picked + 1e-7)) / ops.cast(ops.shape(t)[0], scores.dtype)
+
+
+def _model_class(keras):
+    from keras import ops
+
+    backend = keras.backend.backend()
+
+    class BookNet(keras.Model):
+        """Dense/[BatchNorm]/Activation stack with the book's training step (see module doc)."""
+
+        def __init__(self, stack, **kwargs):
+            super().__init__(**kwargs)
+            self.stack = stack
+
+        def call(self, x, training=False):
+            for layer in self.stack:
+                x = layer(x, training=training)
+            return x
+
+        def _gradient_loss(self, x, t):
+            scores = self(x, training=True)
+            return ops.mean(keras.losses.sparse_categorical_crossentropy(t, scores, from_logits=True))
+
+        def train_step(self, data):
+            x, t = data[0], data[1]
+            variables = self.trainable_variables
+            if backend == "tensorflow":
+                import tensorflow as tf
+
+                with tf.GradientTape() as tape:
+                    loss = self._gradient_loss(x, t)
+                grads = tape.gradient(loss, variables)
+                self.optimizer.apply(grads, variables)
+            elif backend == "torch":
+                import torch
+
+                self.zero_grad()
+                self._gradient_loss(x, t).backward()
+                grads = [v.value.grad for v in variables]
+                with torch.no_grad():
+                    self.optimizer.apply(grads, variables)
+            else:
+                raise ValueError(f"keras backend {backend!r} is not supported (tensorflow or torch)")
+            return {"loss": book_loss(ops, self(x, training=False), t)}
+
+    return BookNet
+
+
+def build_network(plan):
+    """(model, {book key: (variable, to_book)}) holding the plan's initial weights."""
+    keras = _keras()
+    net, dtype = plan.experiment.network, plan.dtype
+    sizes = [net["input_size"], *net["hidden_size_list"], net["output_size"]]
+    stack, params, batchnorms = [], {}, {}
+    for idx in range(1, len(sizes)):
+        dense = keras.layers.Dense(sizes[idx], dtype=dtype, name=f"Affine{idx}")
+        dense.build((None, sizes[idx - 1]))
+        dense.kernel.assign(plan.init_params[f"W{idx}"])
+        dense.bias.assign(plan.init_params[f"b{idx}"])
+        params[f"W{idx}"], params[f"b{idx}"] = dense.kernel, dense.bias
+        stack.append(dense)
+        if idx < len(sizes) - 1:
+            if net["use_batchnorm"]:
+                from parity.backends.keras.layers import book_batch_norm
+
+                bn = book_batch_norm(momentum=0.9, dtype=dtype)
+                bn.build((None, sizes[idx]))
+                bn.gamma.assign(plan.init_params[f"gamma{idx}"])
+                bn.beta.assign(plan.init_params[f"beta{idx}"])
+                batchnorms[idx] = bn
+                stack.append(bn)
+            stack.append(keras.layers.Activation(net["activation"], dtype=dtype))
+    for idx, bn in batchnorms.items():  # the book's key order: all W, b first, then gamma, beta
+        params[f"gamma{idx}"], params[f"beta{idx}"] = bn.gamma, bn.beta
+    model = _model_class(keras)(stack, dtype=dtype)
+    model.build((None, sizes[0]))
+    return model, params
+
+
+def read_back(params):
+    keras = _keras()
+    return {key: np.ascontiguousarray(keras.ops.convert_to_numpy(v.value)) for key, v in params.items()}
+
+
+def make_optimizer(spec):
+    """(optimizer, description): parity's book-configured optimizer when available; otherwise
+    keras SGD (W -= lr * g) or keras Adam with epsilon 1e-7 (Keras' Adam update is the book's
+    formula: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t), W -= lr_t * m / (sqrt(v) + eps))."""
+    keras = _keras()
+    hyper = {k: v for k, v in spec.items() if k != "name"}
+    try:
+        from parity.backends.keras.optimizers import make_optimizer as parity_optimizer
+    except ImportError:
+        parity_optimizer = None
+    if parity_optimizer is not None:
+        return parity_optimizer(spec["name"], **hyper), f"parity.backends.keras.optimizers {spec['name']}"
+    if spec["name"] == "SGD":
+        return keras.optimizers.SGD(learning_rate=hyper["lr"]), "keras.optimizers.SGD"
+    if spec["name"] == "Adam":
+        return (keras.optimizers.Adam(learning_rate=hyper["lr"], beta_1=hyper.get("beta1", 0.9),
+                                      beta_2=hyper.get("beta2", 0.999), epsilon=1e-7),
+                "keras.optimizers.Adam(epsilon=1e-7)")
+    raise RuntimeError(f"keras: {spec['name']} with the book's semantics needs parity.backends.keras.optimizers, "
+                       "which is not available")
+
+
+def run_keras(plan, progress=None):
+    keras = _keras()
+    backend = keras.backend.backend()
+    version = f"keras {keras.__version__} / {backend}"
+    recorder = RunRecorder("keras", f"{version} (train_on_batch, compiled train_step)", plan, progress)
+    with floatx(plan.dtype):
+        model, params = build_network(plan)
+        recorder.init_sha256 = check_initial_weights("keras", plan.init_params, read_back(params))
+        optimizer, recorder.optimizer_impl = make_optimizer(plan.optimizer)
+        model.compile(optimizer=optimizer, jit_compile=False)
+        data = {"train": (plan.x_train, plan.t_train), "test": (plan.x_test, plan.t_test)}
+
+        def step(batch_mask):
+            logs = model.train_on_batch(plan.x_train[batch_mask], plan.t_train[batch_mask], return_dict=True)
+            return logs["loss"]
+
+        def accuracy(which):
+            x, t = data[which]
+            scores = keras.ops.convert_to_numpy(model.predict_on_batch(x))
+            return np.sum(np.argmax(scores, axis=1) == t) / float(t.shape[0])
+
+        return drive(plan, recorder, step, accuracy)
+
+
+def backend_name():
+    """The backend Keras will use (without importing it): KERAS_BACKEND, default tensorflow."""
+    return os.environ.get("KERAS_BACKEND", "tensorflow")

@@ -1,0 +1,184 @@
+"""The inputs every framework's run shares: data, initial weights, minibatch indices, optimizer.
+
+A RunPlan is made once per (experiment, data set, dtype, seed) and handed to each runner, so the
+three frameworks start from the same weights (drawn once by ``reference.init`` from a seeded
+Generator), see the same minibatch index sequence, and evaluate on the same schedule
+(``i % iter_per_epoch == 0``, ``iter_per_epoch = max(train_size / batch_size, 1)``, as
+``reference.trainer.train``). Two Generators are spawned from one SeedSequence(seed): one draws
+the weights, one the batches, so a shorter run (``iters``) keeps the same weights and the same
+first batches.
+
+    >>> plan = make_plan(load_experiment("two_layer_relu"), data, "float64", seed=0, iters=100)
+    >>> plan.batch_indices.shape, plan.init_params["W1"].shape
+    ((100, 100), (784, 50))
+"""
+import hashlib
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from reference.init import init_weight
+from reference.trainer import sample_batches
+
+DTYPES = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a runner needs. Arrays are in ``dtype`` (labels int64, shapes (N,))."""
+
+    experiment: object
+    dtype: str
+    seed: int
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+    init_params: dict
+    batch_indices: np.ndarray
+    optimizer: dict
+    perturbation: object = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def iters(self):
+        return self.batch_indices.shape[0]
+
+    @property
+    def batch_size(self):
+        return self.batch_indices.shape[1]
+
+    @property
+    def iter_per_epoch(self):
+        return max(self.x_train.shape[0] / self.batch_size, 1)
+
+    @property
+    def lr(self):
+        return self.optimizer["lr"]
+
+    def evaluates_at(self, i):
+        """True where the reference trainer records accuracies (i % iter_per_epoch == 0)."""
+        return i % self.iter_per_epoch == 0
+
+
+def make_plan(experiment, data, dtype="float64", seed=0, iters=None):
+    """The shared plan. data: ((x_train, t_train), (x_test, t_test)) as the loaders return them
+    (images (N, 784), labels (N,)); iters: cut the schedule to its first ``iters`` iterations."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    (x_train, t_train), (x_test, t_test) = data
+    net = experiment.network
+    if x_train.ndim != 2 or x_train.shape[1] != net["input_size"]:
+        raise ValueError(f"{experiment.name}: training images have shape {x_train.shape}, "
+                         f"the network wants (N, {net['input_size']})")
+    if t_train.ndim != 1 or t_train.shape[0] != x_train.shape[0]:
+        raise ValueError(f"{experiment.name}: labels must be (N,) ints matching {x_train.shape}, got {t_train.shape}")
+    init_rng, batch_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    batch_indices, notes = schedule(experiment.schedule, x_train.shape[0], batch_rng)
+    if iters is not None:
+        if iters <= 0:
+            raise ValueError(f"iters must be positive, got {iters}")
+        if iters > batch_indices.shape[0]:
+            raise ValueError(f"{experiment.name}: iters {iters} exceeds the schedule's {batch_indices.shape[0]}")
+        batch_indices = batch_indices[:iters]
+    return RunPlan(experiment=experiment, dtype=dtype, seed=seed,
+                   x_train=np.ascontiguousarray(x_train, dtype=dtype), t_train=t_train.astype(np.int64),
+                   x_test=np.ascontiguousarray(x_test, dtype=dtype), t_test=t_test.astype(np.int64),
+                   init_params=initial_params(net, init_rng, dtype), batch_indices=batch_indices,
+                   optimizer=dict(experiment.optimizer), notes=notes)
+
+
+def initial_params(net, rng, dtype):
+    """W1, b1, ..., W{L}, b{L} (then gamma{k}, beta{k} with batch norm), drawn in the order the
+    book's MultiLayerNet draws them, by ``reference.init.init_weight`` (float64 draw, cast)."""
+    sizes = [net["input_size"], *net["hidden_size_list"], net["output_size"]]
+    params = {}
+    for idx in range(1, len(sizes)):
+        params[f"W{idx}"] = init_weight(net["weight_init_std"], (sizes[idx - 1], sizes[idx]), rng, dtype=dtype)
+        params[f"b{idx}"] = np.zeros(sizes[idx], dtype=dtype)
+    if net.get("use_batchnorm"):
+        for idx, size in enumerate(net["hidden_size_list"], start=1):
+            params[f"gamma{idx}"] = np.ones(size, dtype=dtype)
+            params[f"beta{idx}"] = np.zeros(size, dtype=dtype)
+    return params
+
+
+def schedule(sched, train_size, rng):
+    """(batch index array (iters, batch_size), notes) for a schedule table.
+
+    sample_batches: ``reference.trainer.sample_batches`` (with replacement, the seeds' loop).
+    shuffled_epochs: per epoch a permutation of range(train_size) split into consecutive batches
+    (Keras ``fit(shuffle=True)``); a remainder smaller than a batch is dropped and noted.
+    """
+    batch_size = sched["batch_size"]
+    if batch_size > train_size:
+        raise ValueError(f"batch_size {batch_size} exceeds the {train_size} training samples")
+    if sched["kind"] == "sample_batches":
+        return sample_batches(train_size, batch_size, sched["iters"], rng), []
+    per_epoch = train_size // batch_size
+    dropped = train_size - per_epoch * batch_size
+    notes = [f"shuffled epochs drop the last {dropped} samples of each permutation"] if dropped else []
+    epochs = [rng.permutation(train_size)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
+              for _ in range(sched["epochs"])]
+    return np.concatenate(epochs), notes
+
+
+def params_sha256(params):
+    """SHA-256 over the parameters in key order: name, dtype, shape and bytes of each (book layout)."""
+    digest = hashlib.sha256()
+    for key in params:
+        a = np.ascontiguousarray(params[key])
+        digest.update(f"{key}|{a.dtype.str}|{a.shape}|".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def array_sha256(a):
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def check_initial_weights(framework, expected, read_back):
+    """Raise AssertionError unless ``read_back`` (book layout, read from the framework) equals
+    ``expected`` bit for bit; return the SHA-256 of what the framework holds."""
+    if list(read_back) != list(expected):
+        raise AssertionError(f"{framework}: parameters {list(read_back)} differ from the plan's {list(expected)}")
+    for key, want in expected.items():
+        got = read_back[key]
+        if got.dtype != want.dtype or got.shape != want.shape or not np.array_equal(got, want):
+            raise AssertionError(
+                f"{framework}: initial {key} read back from the framework ({got.dtype}, {got.shape}) is not "
+                f"bit-identical to the plan's ({want.dtype}, {want.shape}); max |diff| "
+                f"{float(np.max(np.abs(got.astype(np.float64) - want))) if got.shape == want.shape else 'n/a'}")
+    return params_sha256(read_back)
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """One deliberate change to one framework's inputs, for sensitivity and divergence checks.
+
+    lr: replace the learning rate; batch: (k, j, index) puts training sample ``index`` at
+    position j of iteration k's batch; weight: (key, flat_index, delta) adds ``delta`` to one
+    initial weight.
+    """
+
+    lr: float = None
+    batch: tuple = None
+    weight: tuple = None
+
+    def apply(self, plan):
+        optimizer, batches, params = plan.optimizer, plan.batch_indices, plan.init_params
+        if self.lr is not None:
+            optimizer = {**optimizer, "lr": float(self.lr)}
+        if self.batch is not None:
+            k, j, index = self.batch
+            batches = batches.copy()
+            batches[k, j] = index
+        if self.weight is not None:
+            key, flat, delta = self.weight
+            params = {name: a.copy() for name, a in params.items()}
+            params[key].reshape(-1)[flat] += delta
+        return replace(plan, optimizer=optimizer, batch_indices=batches, init_params=params, perturbation=self)
+
+    def as_record(self):
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in
+                {"lr": self.lr, "batch": self.batch, "weight": self.weight}.items() if v is not None}

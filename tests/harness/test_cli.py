@@ -1,0 +1,57 @@
+"""The command line: list, a tiny run (files and table), bad input, extension by register()."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from tests.harness.runs_support import mnist_5k, need
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_list_shows_experiments_and_datasets():
+    out = subprocess.run([sys.executable, "-m", "harness", "list"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    for name in ("two_layer_sigmoid", "two_layer_relu", "three_layer_relu", "three_layer_sigmoid",
+                 "four_layer_bn_adam", "keras_sigmoid_adam", "mnist-5k", "fashion-mnist", "auto"):
+        assert name in out.stdout
+    assert "0.8759 on fashion-mnist" in out.stdout
+
+
+def test_tiny_run_writes_json_and_csv(tmp_path, capsys):
+    need("torch")
+    mnist_5k()
+    code = cli.main(["run", "two_layer_relu", "--frameworks", "numpy,torch", "--dataset", "mnist-5k",
+                     "--iters", "30", "--seeds", "2", "--out", str(tmp_path), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "data set: mnist-5k" in out and "TOST torch vs numpy" in out and "max|Δloss|" in out
+    doc = json.loads((tmp_path / "two_layer_relu-mnist-5k-float64.json").read_text())
+    assert doc["schema"] == "scratch-parity/results/1" and len(doc["runs"]) == 2
+    run = doc["runs"][0]
+    assert run["dataset"]["name"] == "mnist-5k" and run["dataset"]["files"]
+    assert len(run["runs"]["torch"]["train_loss"]) == 30
+    assert doc["seed_summary"]["equivalence"]["torch"]["equivalent"]
+    loss_csv = (tmp_path / "two_layer_relu-mnist-5k-float64_loss.csv").read_text().splitlines()
+    assert loss_csv[0] == "seed,iter,loss_numpy,loss_torch,dloss_torch" and len(loss_csv) == 1 + 2 * 30
+
+
+def test_bad_input_is_one_clear_line(capsys):
+    assert cli.main(["run", "no_such_experiment", "--no-progress"]) == 2
+    assert "unknown experiment 'no_such_experiment'" in capsys.readouterr().err
+    assert cli.main(["run", "two_layer_relu", "--frameworks", "numpy,jax", "--no-progress"]) == 2
+    assert "jax" in capsys.readouterr().err
+
+
+def test_register_adds_a_subcommand(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "SUBCOMMANDS", dict(cli.SUBCOMMANDS))
+    cli.register("hello", "say hello", lambda p: p.add_argument("--who", default="you"),
+                 lambda args: print(f"hello {args.who}") or 0)
+    assert cli.main(["hello", "--who", "lead"]) == 0
+    assert capsys.readouterr().out.strip() == "hello lead"
+    with pytest.raises(SystemExit):
+        cli.main(["nope"])

@@ -52,6 +52,14 @@ def to_numpy(t):
     return np.array(ops.convert_to_numpy(t), copy=True)
 
 
+def variable_numpy(variable):
+    """A NumPy copy of a Keras Variable's value (through the backend's own tensor type)."""
+    value = variable.value
+    if backend() == "torch":
+        return to_numpy(value)
+    return np.array(value.numpy(), copy=True)
+
+
 def grad(fn, inputs, params, dout, constants=None, device="cpu"):
     """Forward ``fn`` and its gradients by the backend's autodiff (tf.GradientTape or torch autograd).
 
@@ -196,8 +204,8 @@ def batch_normalization(arrays, hyper, dtype, device="cpu"):
     return Counterpart(
         fn=lambda x: call(x, True), eval_fn=lambda x: call(x, False),
         params={"gamma": bn.gamma, "beta": bn.beta},
-        state=lambda: {"running_mean": to_numpy(bn.moving_mean.value),
-                       "running_var": to_numpy(bn.moving_variance.value)},
+        state=lambda: {"running_mean": variable_numpy(bn.moving_mean),
+                       "running_var": variable_numpy(bn.moving_variance)},
         stored=_stored(bn, gamma=bn.gamma, beta=bn.beta, running_mean=bn.moving_mean,
                        running_var=bn.moving_variance),
         module=bn)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import reference
-from reference import functions as rf, layers as rl
+from reference import layers as rl
 from parity.checks.runner import run
 from parity.impl import load_implementation
 from parity.registry import get

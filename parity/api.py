@@ -42,6 +42,23 @@ def select(components=None, kinds=None):
     return [r for r in rows if r.name in wanted]
 
 
+# Records computed in this process, keyed by (component, framework, dtype, impl name, device): the
+# tests share one runner call per key, and ``pytest --parity-report`` writes the report from them.
+CACHE = {}
+
+
+def cached_records(row, framework, dtype, impl, device="cpu"):
+    """``parity.checks.<kind>s.run(row, framework, dtype, impl, device)``, computed once per process."""
+    implementation = load_implementation(impl)
+    key = (row.name, framework, str(dtype), implementation.name, device)
+    if key not in CACHE:
+        run = _runner(row.kind)
+        if run is None:
+            raise ValueError(f"{row.name}: no runner parity.checks.{row.kind}s")
+        CACHE[key] = run(row, framework, str(dtype), implementation, device)
+    return CACHE[key]
+
+
 def run_records(impl="reference", frameworks=("torch", "keras"), dtypes=("float64", "float32"),
                 components=None, device="cpu", kinds=None):
     """The Records of every selected row x framework x dtype (see ``run_checks``)."""

@@ -45,19 +45,14 @@ def framework(request, device):
     return request.param
 
 
-# --- layer / function checks: one runner call per (row, framework, dtype), shared by the check tests
-
-_RESULTS = {}
-
+# --- component checks: one runner call per (row, framework, dtype), shared by the check tests
 
 def records_for(row, framework, dtype, impl, device):
-    """``parity.checks.runner.run`` for (row, framework, dtype), computed once per session."""
-    from parity.checks.runner import run
+    """The row's runner (``parity.checks.<kind>s.run``) for (row, framework, dtype), computed once
+    per session (``parity.api.cached_records``; ``--parity-report`` reads the same cache)."""
+    from parity.api import cached_records
 
-    key = (row.name, framework, dtype, impl.name, device)
-    if key not in _RESULTS:
-        _RESULTS[key] = run(row, framework, dtype, impl, device)
-    return _RESULTS[key]
+    return cached_records(row, framework, dtype, impl, device)
 
 
 def check_params(rows, frameworks, with_numerical=False):

@@ -1,0 +1,139 @@
+"""Keras 3 optimizers configured to the book's ``common/optimizer.py`` semantics (tensorflow or
+torch backend), and their state read back in the book's terms.
+
+    opt = make_optimizer("Adam", lr=0.001, dtype="float64")
+    opt.apply([g_w, g_b], [w, b])                       # = the book's Adam().update(params, grads)
+    book_state("Adam", opt, w)                          # {"m": ..., "v": ...}
+
+Book name -> Keras (hyper-parameters in the book's names: lr, momentum, decay_rate, beta1, beta2,
+weight_decay_lambda):
+
+| book | keras | |
+|---|---|---|
+| SGD(lr=0.01) | SGD(learning_rate) | same formula |
+| Momentum(lr, momentum=0.9) | SGD(learning_rate, momentum) | m = mom*m - lr*g; W += m: the book's v, same sign |
+| Nesterov(lr, momentum=0.9) | SGD(learning_rate, momentum, nesterov=True) | m = mom*m - lr*g; W += mom*m - lr*g = the book's corrected order |
+| AdaGrad(lr=0.01) | Adagrad(learning_rate, initial_accumulator_value=0, epsilon=1e-14) | defaults lr 1e-3 and accumulator 0.1; eps INSIDE the sqrt (residual) |
+| RMSprop(lr=0.01, decay_rate=0.99) | RMSprop(learning_rate, rho=decay_rate, epsilon=1e-14) | defaults lr 1e-3, rho 0.9; eps INSIDE the sqrt (residual) |
+| Adam(lr=0.001, beta1, beta2) | Adam(learning_rate, beta_1, beta_2, epsilon=1e-7) | the book's form (eps on the uncorrected sqrt(v)) |
+
+Not configurable (the registry rows list them as known differences with their measured size):
+- Adagrad / RMSprop divide by sqrt(h + eps), the book by sqrt(h) + 1e-7. eps = 1e-14 = (1e-7)^2
+  makes them equal at h = 0 (and negligible for h >> 1e-14); between, e.g. sqrt(h) ~ 1e-7, the
+  two denominators differ by up to ~30%.
+- ``weight_decay`` is decoupled (AdamW-like): W -= lr * lambda * W before the update rule, not
+  lambda * W added to the gradient. For plain SGD the two are the same number
+  (W - lr*(g + lambda*W)); for Momentum / Adam they are not.
+
+Precision (float64): Keras builds the learning-rate variable with ``floatx()`` and, on
+TensorFlow, turns Python-float hyper-parameters into float32 constants (0.999 -> 0.99900001).
+So the optimizer is built with floatx set to the dtype under test and the hyper-parameters are
+passed as that dtype's NumPy scalars (np.float64); without that a float64 run drifts ~1e-8 from
+the book. ``stored_dtypes`` reports what it holds.
+
+State, book <- Keras (``book_state``): Momentum / Nesterov ``v = momentums`` (same sign and
+scale); AdaGrad ``h = accumulators``; RMSprop ``h = velocities``; Adam ``m = momentums``,
+``v = velocities``.
+"""
+from contextlib import contextmanager
+
+import numpy as np
+
+import keras
+
+from parity.backends.keras.layers import variable_numpy
+
+BOOK_DEFAULTS = {
+    "SGD": {"lr": 0.01},
+    "Momentum": {"lr": 0.01, "momentum": 0.9},
+    "Nesterov": {"lr": 0.01, "momentum": 0.9},
+    "AdaGrad": {"lr": 0.01},
+    "RMSprop": {"lr": 0.01, "decay_rate": 0.99},
+    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999},
+}
+
+BOOK_EPS = 1e-7
+# Inside the sqrt: sqrt(h + 1e-14) = 1e-7 = sqrt(h) + 1e-7 at h = 0 (the closest a constant gets).
+INSIDE_SQRT_EPS = BOOK_EPS ** 2
+
+
+@contextmanager
+def _floatx(dtype):
+    previous = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(previous)
+
+
+def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyper):
+    """A Keras optimizer whose ``apply(grads, variables)`` is the book's ``<name>().update``.
+
+    name: "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop" or "Adam" (the book's classes).
+    weight_decay_lambda: Keras' (decoupled) ``weight_decay``; ``no_decay``: variables it does
+        not apply to (the book decays weights only). See the module docstring: equal to the
+        book's lambda*W-in-the-gradient for SGD only.
+    dtype: the dtype of the variables it will update (None: ``keras.config.floatx()``, as the
+        harness sets it while building); the learning rate variable and the hyper-parameters
+        are kept in it.
+    hyper: the book's constructor arguments; missing ones take the book's defaults.
+    """
+    if name not in BOOK_DEFAULTS:
+        raise ValueError(f"keras optimizer: unknown book optimizer {name!r}; known: {list(BOOK_DEFAULTS)}")
+    unknown = set(hyper) - set(BOOK_DEFAULTS[name])
+    if unknown:
+        raise ValueError(f"keras optimizer {name}: unknown hyper-parameter(s) {sorted(unknown)}; "
+                         f"the book's {name} takes {sorted(BOOK_DEFAULTS[name])}")
+    dtype = str(dtype or keras.config.floatx())
+    # NOTE: np.float64 scalars stay float64 on TensorFlow (a Python float becomes float32 first);
+    # in float32 a Python float is cast once, as NumPy casts the book's Python floats.
+    scalar = np.float64 if dtype == "float64" else float
+    h = {k: scalar(v) for k, v in {**BOOK_DEFAULTS[name], **hyper}.items()}
+    common = {"learning_rate": h["lr"]}
+    if weight_decay_lambda:
+        common["weight_decay"] = scalar(weight_decay_lambda)
+    opts = keras.optimizers
+    with _floatx(dtype):
+        if name == "SGD":
+            opt = opts.SGD(**common)
+        elif name in ("Momentum", "Nesterov"):
+            opt = opts.SGD(momentum=h["momentum"], nesterov=(name == "Nesterov"), **common)
+        elif name == "AdaGrad":
+            opt = opts.Adagrad(initial_accumulator_value=0.0, epsilon=scalar(INSIDE_SQRT_EPS), **common)
+        elif name == "RMSprop":
+            opt = opts.RMSprop(rho=h["decay_rate"], momentum=0.0, epsilon=scalar(INSIDE_SQRT_EPS),
+                               centered=False, **common)
+        else:
+            opt = opts.Adam(beta_1=h["beta1"], beta_2=h["beta2"], epsilon=scalar(BOOK_EPS), amsgrad=False,
+                            **common)
+    if weight_decay_lambda and no_decay:
+        opt.exclude_from_weight_decay(var_list=list(no_decay))
+    return opt
+
+
+# The book's state attribute -> the Keras optimizer attribute holding one variable per model variable.
+STATE = {
+    "SGD": {},
+    "Momentum": {"v": "momentums"},
+    "Nesterov": {"v": "momentums"},
+    "AdaGrad": {"h": "_accumulators"},
+    "RMSprop": {"h": "_velocities"},
+    "Adam": {"m": "_momentums", "v": "_velocities"},
+}
+
+
+def book_state(name, optimizer, variable):
+    """{book state name: numpy array} for ``variable`` (same sign and scale as the book's)."""
+    index = optimizer._get_variable_index(variable)
+    return {book: variable_numpy(getattr(optimizer, attr)[index]) for book, attr in STATE[name].items()}
+
+
+def stored_dtypes(name, optimizer, variables):
+    """{what: dtype name} of the learning rate and each state variable the optimizer holds."""
+    out = {"learning_rate": keras.backend.standardize_dtype(optimizer._learning_rate.dtype)}
+    for book, attr in STATE[name].items():
+        for i, v in enumerate(variables):
+            state = getattr(optimizer, attr)[optimizer._get_variable_index(v)]
+            out[f"{book}[{i}]"] = keras.backend.standardize_dtype(state.dtype)
+    return out

@@ -1,0 +1,242 @@
+"""Optimizer checks: the implementation's optimizer and the framework's, configured to the book,
+run side by side over a seeded trajectory of given gradients; parameters and optimizer state are
+compared after EVERY step.
+
+    run(row, framework, dtype, impl="reference", device="cpu") -> list[Record]
+
+The trajectory (``problem``): parameters {"W1": (5, 4), "b1": (4,), "W2": (4, 3)} and ``STEPS``
+gradient dicts drawn once in float64 from a fixed seed, then cast to the dtype under test. Each
+gradient element has a fixed scale between 1e-9 and 1 (where sqrt(h) is near the book's 1e-7 the
+placement of epsilon shows), one step is exact zeros (``ZERO_STEP``: the update is driven by the
+state alone) and one is 1e3 times larger (``LARGE_STEP``). Weight-decay rows
+(``config["weight_decay_lambda"]``) give the implementation g + lambda * W for the weights (keys
+"W...", as the book's MultiLayerNet does, biases untouched) and the framework g with its
+weight-decay option.
+
+Records (one per check): "params" and "state" pass when every step agrees within
+``parity.tolerances.tolerance(dtype, check, row.reduction, override)``; otherwise the record is
+the comparison of the FIRST failing step (case "step-07", message "first mismatch at step 7 of
+24 (W2) ..."). "dtype": what the framework's optimizer holds. float32 runs also run the
+implementation in float64 on the same (float32-representable) numbers: ``err_vs_float64`` and
+``ref_rounding`` as in ``parity.checks.runner``.
+"""
+import json
+
+import numpy as np
+
+from parity import cases as case_table
+from parity.checks.runner import _apply_known, _dtype_record, _max_abs, _skipped
+from parity.compare import compare
+from parity.frameworks import device_for, keras_backend, missing_reason
+from parity.impl import load_implementation
+from parity.records import Record, versions
+from parity.tolerances import tolerance
+
+PARAM_SHAPES = {"W1": (5, 4), "b1": (4,), "W2": (4, 3)}
+STEPS = 24
+ZERO_STEP = 6    # 1-based: every gradient exactly 0
+LARGE_STEP = 12  # 1-based: gradients 1e3 times larger
+
+
+class ImplementationError(Exception):
+    """The implementation under test raised, or keeps no state where the book does."""
+
+
+def problem(case_id="trajectory-24"):
+    """(initial params, [grads per step]) in float64 for the case id (its own seeded generator)."""
+    if case_id != "trajectory-24":
+        raise ValueError(f"optimizer checks: unknown case {case_id!r} (known: 'trajectory-24')")
+    rng = np.random.default_rng([case_table.SEED, 3, STEPS])
+    params = {k: rng.standard_normal(s) for k, s in PARAM_SHAPES.items()}
+    scales = {k: 10.0 ** rng.uniform(-9, 0, size=s) for k, s in PARAM_SHAPES.items()}
+    grads = []
+    for step in range(1, STEPS + 1):
+        factor = 0.0 if step == ZERO_STEP else 1e3 if step == LARGE_STEP else 1.0
+        grads.append({k: rng.standard_normal(s) * scales[k] * factor for k, s in PARAM_SHAPES.items()})
+    return params, grads
+
+
+def _cast(arrays, dtype):
+    return {k: np.array(v, dtype=dtype) for k, v in arrays.items()}
+
+
+def book_name(row):
+    """The book's class name ("Adam" from "optimizer.Adam")."""
+    return row.reference.rpartition(".")[2]
+
+
+def _decayed(key):
+    return key.startswith("W")  # the book's MultiLayerNet adds lambda * W to the weights' gradients only
+
+
+# --- the implementation side -------------------------------------------------------------------
+
+def drive_reference(cls, row, params0, grads):
+    """[(params, state) after each step] from the implementation's ``update``;
+    state: {"<state name>/<key>": array} for the row's ``config["state"]`` attributes."""
+    cfg = row.config
+    lam = cfg.get("weight_decay_lambda", 0.0)
+    where = f"{row.name} ({row.reference})"
+    try:
+        opt = cls(**cfg.get("hyper", {}))
+    except Exception as e:
+        raise ImplementationError(f"{where}({cfg.get('hyper', {})}) raised {type(e).__name__}: {e}") from e
+    params = {k: v.copy() for k, v in params0.items()}
+    out = []
+    for step, g in enumerate(grads, start=1):
+        given = {k: (g[k] + lam * params[k] if lam and _decayed(k) else g[k].copy()) for k in g}
+        try:
+            opt.update(params, given)
+        except Exception as e:
+            raise ImplementationError(f"{where}.update raised {type(e).__name__} at step {step}: {e}") from e
+        state = {}
+        for name in cfg.get("state", ()):
+            held = getattr(opt, name, None)
+            if not isinstance(held, dict) or set(held) != set(params):
+                raise ImplementationError(f"{where}: after step {step} .{name} is not a dict over the parameter "
+                                          f"keys {sorted(params)} (the book keeps its state there)")
+            state.update({f"{name}/{k}": np.array(held[k], copy=True) for k in params})
+        out.append(({k: v.copy() for k, v in params.items()}, state))
+    return out
+
+
+# --- the framework side ------------------------------------------------------------------------
+
+def drive_torch(row, params0, grads, dtype, device):
+    """[(params, state)] per step and the dtypes the torch optimizer holds."""
+    import torch
+
+    from parity.backends.torch import optimizers as backend
+
+    name = row.builder("torch")
+    tensors = {k: torch.tensor(v, device=device, requires_grad=True) for k, v in params0.items()}
+    lam = row.config.get("weight_decay_lambda", 0.0)
+    opt = backend.make_optimizer(name, list(tensors.values()), weight_decay_lambda=lam,
+                                 no_decay=[t for k, t in tensors.items() if not _decayed(k)],
+                                 **row.config.get("hyper", {}))
+    out = []
+    for g in grads:
+        for k, t in tensors.items():
+            t.grad = torch.tensor(g[k], device=device)
+        opt.step()
+        params = {k: t.detach().cpu().numpy().copy() for k, t in tensors.items()}
+        state = {f"{s}/{k}": v for k, t in tensors.items() for s, v in backend.book_state(name, opt, t).items()}
+        out.append((params, state))
+    stored = {f"param {k}": str(t.dtype).replace("torch.", "") for k, t in tensors.items()}
+    for k, t in tensors.items():
+        for key, v in opt.state[t].items():
+            # NOTE: "step" is torch's step counter (a float32 tensor, exact to 2^24 steps, read with
+            # .item() into the bias corrections), not a number of the book's arithmetic.
+            if key != "step" and hasattr(v, "dtype") and v.is_floating_point():
+                stored[f"{key}[{k}]"] = str(v.dtype).replace("torch.", "")
+    return out, stored
+
+
+def drive_keras(row, params0, grads, dtype, device):
+    """[(params, state)] per step and the dtypes the Keras optimizer holds."""
+    import keras
+
+    from parity.backends.keras import optimizers as backend
+    from parity.backends.keras.layers import tensor, variable_numpy
+
+    name = row.builder("keras")
+    variables = {k: keras.Variable(v, dtype=dtype, name=k) for k, v in params0.items()}
+    lam = row.config.get("weight_decay_lambda", 0.0)
+    opt = backend.make_optimizer(name, weight_decay_lambda=lam, dtype=dtype,
+                                 no_decay=[v for k, v in variables.items() if not _decayed(k)],
+                                 **row.config.get("hyper", {}))
+    out = []
+    for g in grads:
+        opt.apply([tensor(g[k]) for k in variables], list(variables.values()))
+        params = {k: variable_numpy(v) for k, v in variables.items()}
+        state = {f"{s}/{k}": a for k, v in variables.items() for s, a in backend.book_state(name, opt, v).items()}
+        out.append((params, state))
+    return out, backend.stored_dtypes(name, opt, list(variables.values()))
+
+
+DRIVERS = {"torch": drive_torch, "keras": drive_keras}
+
+
+# --- records -----------------------------------------------------------------------------------
+
+def _trajectory_record(row, framework, fw_label, dtype, check, got, ref, ref64, base, case_id):
+    """One Record for ``check`` ("params" or "state") over every step: the first failing step's
+    comparison, or (all passing) the worst step's."""
+    part = 0 if check == "params" else 1
+    tol = tolerance(dtype, check, row.reduction_for(case_id), row.override(dtype, check))
+    first_bad, worst, worst_err = None, None, -1.0
+    for step, ((g_params, g_state), (r_params, r_state)) in enumerate(zip(got, ref), start=1):
+        actual, expected = (g_params, r_params) if part == 0 else (g_state, r_state)
+        for key in expected:
+            c = compare(f"{row.name}-{fw_label}-{dtype}-{check} [step {step} of {len(ref)}, {key}]",
+                        actual.get(key), expected[key], tol)
+            if first_bad is None and not c.passed:
+                first_bad = (step, key, c)
+            if c.max_abs_err > worst_err or worst is None:
+                worst, worst_err = (step, key, c), c.max_abs_err
+    step, key, c = first_bad or worst
+    fields = dict(component=row.name, kind=row.kind, framework=framework, dtype=dtype, check=check, **base)
+    if first_bad:
+        rec = Record.from_comparison(c, case=f"step-{step:02d}", **fields)
+        rec.message = f"first mismatch at step {step} of {len(ref)} ({key}): {rec.message}"
+    else:
+        rec = Record.from_comparison(c, case=case_id, **fields)
+        rec.message = f"all {len(ref)} steps agree; worst at step {step} ({key}): {rec.message}"
+    rec.max_abs_err = max(rec.max_abs_err, worst_err)
+    _apply_known(rec, row, fw_label)
+    if ref64 is not None:
+        rec.err_vs_float64 = max(_max_abs(a[part][k], e[part][k]) for a, e in zip(got, ref64) for k in e[part])
+        rec.ref_rounding = max(_max_abs(a[part][k], e[part][k]) for a, e in zip(ref, ref64) for k in e[part])
+    return rec
+
+
+def run(row, framework, dtype, impl="reference", device="cpu"):
+    """Records for one optimizer row x framework x dtype: one per check ("params", "state", "dtype")."""
+    if row.kind != "optimizer":
+        raise ValueError(f"parity.checks.optimizers: {row.name} is a {row.kind!r} row, not an optimizer")
+    impl = load_implementation(impl)
+    dtype = str(dtype)
+    run_device = device_for(framework, device)
+    backend_name = keras_backend() if framework == "keras" else ""
+    base = dict(impl=impl.name, seed=case_table.SEED, device=run_device, backend=backend_name,
+                versions=json.dumps(versions()))
+    if dtype not in row.dtypes:
+        return _skipped(row, framework, dtype, base, f"{dtype} is not among the row's dtypes {row.dtypes}")
+    cls = impl.get(row.reference)
+    if cls is None:
+        return _skipped(row, framework, dtype, base, f"the implementation {impl.name} has no {row.reference}",
+                        status="missing")
+    if framework not in DRIVERS:
+        return _skipped(row, framework, dtype, base, f"optimizers are checked against torch and keras, not {framework}")
+    reason = missing_reason(framework, run_device)
+    if reason:
+        return _skipped(row, framework, dtype, base, reason)
+    if row.builder(framework) is None:
+        return _skipped(row, framework, dtype, base, f"no {framework} counterpart: {row.note}")
+
+    records = []
+    for case_id in row.cases:
+        params64, grads64 = problem(case_id)
+        params0, grads = _cast(params64, dtype), [_cast(g, dtype) for g in grads64]
+        try:
+            ref = drive_reference(cls, row, params0, grads)
+            ref64 = None
+            if dtype != "float64":
+                ref64 = drive_reference(cls, row, _cast(params0, "float64"), [_cast(g, "float64") for g in grads])
+        except ImplementationError as e:
+            records += _skipped(row, framework, dtype, base, str(e), status="error", case_ids=(case_id,))
+            continue
+        try:
+            got, stored = DRIVERS[framework](row, params0, grads, dtype, run_device)
+        except Exception as e:
+            records += _skipped(row, framework, dtype, base, f"{framework} counterpart raised "
+                                f"{type(e).__name__}: {e}", status="error", case_ids=(case_id,))
+            continue
+        fw_label = f"{framework}[{backend_name}]" if backend_name else framework
+        for check in row.checks:
+            if check == "dtype":
+                records.append(_dtype_record(row, framework, fw_label, dtype, case_id, stored, base))
+            else:
+                records.append(_trajectory_record(row, framework, fw_label, dtype, check, got, ref, ref64,
+                                                  base, case_id))
+    return records

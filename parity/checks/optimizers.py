@@ -147,7 +147,8 @@ def drive_keras(row, params0, grads, dtype, device):
                                  **row.config.get("hyper", {}))
     out = []
     for g in grads:
-        opt.apply([tensor(g[k]) for k in variables], list(variables.values()))
+        with backend.floatx(dtype):  # as the harness trains (see make_optimizer's weight_decay note)
+            opt.apply([tensor(g[k]) for k in variables], list(variables.values()))
         params = {k: variable_numpy(v) for k, v in variables.items()}
         state = {f"{s}/{k}": a for k, v in variables.items() for s, a in backend.book_state(name, opt, v).items()}
         out.append((params, state))

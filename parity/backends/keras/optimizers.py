@@ -2,7 +2,8 @@
 torch backend), and their state read back in the book's terms.
 
     opt = make_optimizer("Adam", lr=0.001, dtype="float64")
-    opt.apply([g_w, g_b], [w, b])                       # = the book's Adam().update(params, grads)
+    with floatx("float64"):
+        opt.apply([g_w, g_b], [w, b])                   # = the book's Adam().update(params, grads)
     book_state("Adam", opt, w)                          # {"m": ..., "v": ...}
 
 Book name -> Keras (hyper-parameters in the book's names: lr, momentum, decay_rate, beta1, beta2,
@@ -58,7 +59,8 @@ INSIDE_SQRT_EPS = BOOK_EPS ** 2
 
 
 @contextmanager
-def _floatx(dtype):
+def floatx(dtype):
+    """keras.config.floatx() set to ``dtype`` inside the block, restored after."""
     previous = keras.config.floatx()
     keras.config.set_floatx(dtype)
     try:
@@ -92,9 +94,15 @@ def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyp
     h = {k: scalar(v) for k, v in {**BOOK_DEFAULTS[name], **hyper}.items()}
     common = {"learning_rate": h["lr"]}
     if weight_decay_lambda:
-        common["weight_decay"] = scalar(weight_decay_lambda)
+        # NOTE: the torch backend multiplies weight_decay by the learning-rate Variable directly:
+        # an np.float64 there makes NumPy convert the Variable (a deprecated __array__ call); a
+        # Python float becomes a floatx() tensor AT APPLY TIME, so apply under floatx(dtype) (the
+        # harness' keras runner trains inside it; measured: under float32 a float64 SGD run with
+        # lambda drifts 1.5e-11 relative). TensorFlow gets np.float64.
+        wd_scalar = scalar if keras.backend.backend() == "tensorflow" else float
+        common["weight_decay"] = wd_scalar(weight_decay_lambda)
     opts = keras.optimizers
-    with _floatx(dtype):
+    with floatx(dtype):
         if name == "SGD":
             opt = opts.SGD(**common)
         elif name in ("Momentum", "Nesterov"):

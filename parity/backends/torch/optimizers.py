@@ -49,7 +49,8 @@ class BookAdam(torch.optim.Adam):
     book:   p -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + 1e-7)
     Multiplying torch's numerator and denominator by sqrt(1-b2^t) shows they agree when
     eps = 1e-7 / sqrt(1-b2^t), so ``step`` sets each group's eps to that before torch's update.
-    No constant eps does it (eps=1e-7 constant leaves ~4e-3 relative in the early steps).
+    No constant eps does it: eps_t changes with t (with eps = 1e-7 constant, steps on gradient
+    elements of ~1e-9 come out up to 28 times the book's at step 1).
     t counts this optimizer's ``step`` calls, like the book's ``self.iter`` (one counter for all
     parameters).
     """

@@ -1,0 +1,83 @@
+"""Run one unit of work in a child process under a time limit, so that a user's component that
+raises, loops forever or crashes the interpreter is reported for that component and the rest of
+the checks still run.
+
+    >>> outcome = run_isolated(sum, ([1, 2],), timeout=10)
+    >>> outcome.status, outcome.value
+    ('ok', 3)
+
+The child is forked (on platforms without fork it is spawned, which re-imports everything) and
+sends back ``("ok", value)`` or ``("error", traceback text)`` through a pipe; the value must
+pickle. A child still running after ``timeout`` seconds is killed (status "timeout"); one that
+dies without an answer (a segfault, ``os._exit``) gives status "error" with its exit code.
+``timeout=None`` runs in this process (no isolation; exceptions become "error").
+"""
+from dataclasses import dataclass
+import multiprocessing as mp
+import time
+import traceback
+
+
+@dataclass
+class Outcome:
+    status: str          # "ok", "error", "timeout"
+    value: object = None
+    error: str = ""
+    seconds: float = 0.0
+
+
+def _context():
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _child(conn, fn, args, kwargs):
+    try:
+        value = fn(*args, **kwargs)
+        conn.send(("ok", value))
+    except BaseException as e:  # noqa: BLE001 -- everything a user's code raises is the answer
+        conn.send(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-4)}"))
+    finally:
+        conn.close()
+
+
+def run_isolated(fn, args=(), kwargs=None, timeout=60.0):
+    """``fn(*args, **kwargs)`` in a child process; an Outcome (never raises for the child's faults)."""
+    kwargs = kwargs or {}
+    start = time.perf_counter()
+    if timeout is None:
+        try:
+            return Outcome("ok", fn(*args, **kwargs), seconds=time.perf_counter() - start)
+        except Exception as e:  # noqa: BLE001
+            return Outcome("error", error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - start)
+    ctx = _context()
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, fn, args, kwargs), daemon=True)
+    proc.start()
+    send.close()
+    answer = None
+    # NOTE: read before join: a large answer fills the pipe and the child blocks until it is read.
+    if recv.poll(timeout):
+        try:
+            answer = recv.recv()
+        except EOFError:
+            answer = None
+    elapsed = time.perf_counter() - start
+    if answer is None and proc.is_alive() and elapsed >= timeout:
+        proc.kill()
+        proc.join()
+        recv.close()
+        return Outcome("timeout", error=f"no result within the time limit of {timeout:g} s (killed)",
+                       seconds=elapsed)
+    proc.join(max(1.0, timeout - elapsed))
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    recv.close()
+    if answer is None:
+        return Outcome("error", error=f"the worker process died without an answer (exit code {proc.exitcode})",
+                       seconds=elapsed)
+    status, payload = answer
+    if status == "ok":
+        return Outcome("ok", payload, seconds=elapsed)
+    return Outcome("error", error=payload, seconds=elapsed)

@@ -1,0 +1,132 @@
+"""The check's summary: one line per component, grouped by kind, from the Records alone.
+
+Status of a component (first that applies):
+- "timeout" / "error": a record with that status (the component's code hung, raised, or a
+  framework counterpart could not be built for it);
+- "FAIL": a record failed (status "fail");
+- "pass": at least one record passed (or failed as a listed known difference);
+- "skipped": every record skipped (framework missing, dtype not applicable);
+- "missing": the implementation lacks the component (its records all say "missing").
+
+The first failing check is the first in (framework, dtype, check, case) order of the run, with the
+row's own check order (forward before backward), e.g. ``dW [affine-4d] vs torch float64`` or
+``params [step-07] vs torch float64``; its max abs / rel error and tolerance are shown.
+"""
+from dataclasses import dataclass, field
+
+KIND_ORDER = ("layer", "function", "optimizer", "initializer", "net")
+STATUS_ORDER = ("timeout", "error", "FAIL", "pass", "skipped", "missing")
+FAILING = ("timeout", "error", "FAIL")
+
+
+@dataclass
+class Summary:
+    component: str
+    kind: str
+    status: str
+    first: str = ""           # the first failing check, described
+    max_abs_err: float = float("nan")
+    max_rel_err: float = float("nan")
+    tol: str = ""
+    message: str = ""         # the first failing record's message (or the reason for skipped/missing)
+    diagnosis: str = ""       # semantics / localization
+    n_pass: int = 0
+    n_known: int = 0
+    n_total: int = 0
+    records: list = field(default_factory=list, repr=False)
+
+
+def _order(values):
+    seen = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return {v: i for i, v in enumerate(seen)}
+
+
+def describe(rec):
+    """``dW [affine-4d] vs torch float64``; nets: ``W1 vs numerical``."""
+    case = f" [{rec.case}]" if rec.case not in ("default", "") and rec.kind != "net" else ""
+    fw = f"{rec.framework}[{rec.backend}]" if rec.backend else rec.framework
+    dtype = f" {rec.dtype}" if rec.kind != "net" else ""
+    return f"{rec.check}{case} vs {fw}{dtype}"
+
+
+def summarize(component, kind, records, check_order=(), diagnosis=""):
+    """The Summary of one component from its records."""
+    s = Summary(component, kind, "missing", diagnosis=diagnosis or "", records=records,
+                n_total=len(records))
+    statuses = [r.status for r in records]
+    s.n_pass = statuses.count("pass")
+    s.n_known = statuses.count("known")
+    if "timeout" in statuses:
+        s.status = "timeout"
+    elif "error" in statuses:
+        s.status = "error"
+    elif "fail" in statuses:
+        s.status = "FAIL"
+    elif s.n_pass or s.n_known:
+        s.status = "pass"
+    elif "skipped" in statuses:
+        s.status = "skipped"
+    if s.status in FAILING:
+        wanted = {"timeout": "timeout", "error": "error", "FAIL": "fail"}[s.status]
+        fw, dt, ca = (_order(r.framework for r in records), _order(r.dtype for r in records),
+                      _order(r.case for r in records))
+        checks = {c: i for i, c in enumerate(check_order)}
+        bad = sorted((r for r in records if r.status == wanted),
+                     key=lambda r: (fw[r.framework], dt[r.dtype], checks.get(r.check, len(checks)), ca[r.case]))
+        first = bad[0]
+        s.first = describe(first) if first.check not in ("-", "") else ""
+        s.message = first.message
+        if wanted == "fail":
+            s.max_abs_err, s.max_rel_err = first.max_abs_err, first.max_rel_err
+            s.tol = f"rtol {first.rtol:.1e}, atol {first.atol:.1e}"
+    elif s.status == "pass":
+        # the passing comparison with the largest absolute error, and that comparison's relative
+        # error (the largest relative error alone is often an element whose expected value is ~0)
+        worst = max((r for r in records if r.status == "pass"), key=lambda r: r.max_abs_err)
+        s.max_abs_err, s.max_rel_err = worst.max_abs_err, worst.max_rel_err
+        s.tol = f"rtol {worst.rtol:.1e}, atol {worst.atol:.1e}"
+    elif records:
+        s.message = records[0].message
+    return s
+
+
+def _fmt(v):
+    return "" if v != v else f"{v:.2e}"  # NaN -> blank
+
+
+def render(summaries, width=140):
+    """The text table: one block per kind, then the details of every component that did not pass."""
+    lines = []
+    header = ("component", "status", "first failing check", "max abs err", "max rel err", "tolerance")
+    for kind in KIND_ORDER + tuple(sorted({s.kind for s in summaries} - set(KIND_ORDER))):
+        mine = [s for s in summaries if s.kind == kind]
+        if not mine:
+            continue
+        rows = [header] + [(s.component, s.status + (f" ({s.n_known} known)" if s.n_known else ""), s.first,
+                            _fmt(s.max_abs_err), _fmt(s.max_rel_err), s.tol) for s in mine]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        lines.append(f"== {kind}s ==")
+        for i, r in enumerate(rows):
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        lines.append("")
+    details = [s for s in summaries if s.status in FAILING or s.diagnosis and s.status != "pass"]
+    if details:
+        lines.append("== details ==")
+        for s in details:
+            lines.append(f"{s.component} [{s.status}]: {_clip(s.message, width * 3)}")
+            if s.diagnosis:
+                lines.append(f"    diagnosis: {s.diagnosis}")
+        lines.append("")
+    counts = {st: sum(s.status == st for s in summaries) for st in STATUS_ORDER}
+    lines.append("summary: " + ", ".join(f"{n} {st}" for st, n in counts.items() if n))
+    return "\n".join(lines)
+
+
+def _clip(text, n):
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 3] + "..."

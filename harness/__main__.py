@@ -2,5 +2,6 @@
 import sys
 
 from harness.cli import main
+import harness.report.cli  # noqa: F401 - registers the `report` subcommand
 
 sys.exit(main())

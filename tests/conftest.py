@@ -4,6 +4,8 @@ import pytest
 
 from parity import numerics
 
+pytest_plugins = ["harness.report.pytest_plugin"]  # --parity-report=DIR writes the op-level report
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("scratch-parity")

@@ -1,0 +1,77 @@
+"""``python -m harness report``: run everything and write the report directory.
+
+    python -m harness report [--out reports/latest] [--dataset auto] [--frameworks numpy,torch,keras]
+        [--experiments a,b] [--iters N] [--short-iters N] [--seeds N] [--seed-iters N] [--quick]
+        [--keras-backends tensorflow,torch] [--components Affine,Relu] [--readme README.md]
+"""
+import os
+import sys
+import time
+
+from harness.cli import register
+
+
+def _split(text):
+    return tuple(x.strip() for x in text.split(",") if x.strip()) if text else None
+
+
+def add_arguments(parser):
+    from harness.report.collect import (DEFAULT_SEED_EXPERIMENT, DEFAULT_SEED_ITERS, DEFAULT_SEEDS,
+                                        DEFAULT_SHORT_ITERS)
+
+    parser.add_argument("--out", default="reports/latest", help="report directory (default reports/latest)")
+    parser.add_argument("--dataset", default="auto", help="mnist, fashion-mnist, mnist-5k or auto (default)")
+    parser.add_argument("--data-dir", default=None, help="directory holding data sets (searched first)")
+    parser.add_argument("--frameworks", default="numpy,torch,keras", help="comma-separated (default all three)")
+    parser.add_argument("--experiments", default=None, help="comma-separated experiment names or .toml paths (default all)")
+    parser.add_argument("--iters", type=int, default=None,
+                        help="run every experiment for N iterations (default: full schedule where an anchor was "
+                             "measured on the data set, --short-iters otherwise)")
+    parser.add_argument("--short-iters", type=int, default=DEFAULT_SHORT_ITERS,
+                        help=f"length of the experiments without an anchor on the data set (default {DEFAULT_SHORT_ITERS})")
+    parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds in the sweep (default {DEFAULT_SEEDS}; 0: none)")
+    parser.add_argument("--seed-iters", type=int, default=DEFAULT_SEED_ITERS,
+                        help=f"iterations per seed in the sweep (default {DEFAULT_SEED_ITERS})")
+    parser.add_argument("--seed-experiment", default=DEFAULT_SEED_EXPERIMENT, help="experiment of the seeds sweep")
+    parser.add_argument("--dtype", default="float64", help="dtype of the experiments (default float64)")
+    parser.add_argument("--components", default=None, help="registry rows for the op-level checks (default all)")
+    parser.add_argument("--keras-backends", default=None,
+                        help="Keras backends to check at op level (default: every one installed; others run in a "
+                             "subprocess with KERAS_BACKEND set)")
+    parser.add_argument("--impl", default="reference", help="implementation under test (default the reference)")
+    parser.add_argument("--quick", action="store_true", help="a 1-2 minute version: short experiments, 2 short seeds")
+    parser.add_argument("--readme", default=None, help="README whose REPORT-HEADLINE block gets the headline table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def handler(args):
+    from harness.report.collect import ReportOptions, collect
+    from harness.report.readme import update_readme
+    from harness.report.write import write_report
+
+    options = ReportOptions(
+        out=args.out, dataset=args.dataset, data_dir=args.data_dir, frameworks=_split(args.frameworks),
+        experiments=_split(args.experiments), iters=args.iters, short_iters=args.short_iters, seeds=args.seeds,
+        seed_iters=args.seed_iters, seed_experiment=args.seed_experiment, dtype=args.dtype,
+        components=_split(args.components), keras_backends=_split(args.keras_backends), impl=args.impl,
+        quick=args.quick, progress=not args.no_progress)
+    start = time.perf_counter()
+    results = collect(options)
+    results["command"] = " ".join(["python -m harness report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] \
+        else "python -m harness report"
+    paths = write_report(results, options.out)
+    from harness.report.summary import counts
+
+    c = counts(results["ops"]["records"])
+    print(f"op-level: " + ", ".join(f"{n} {s}" for s, n in c.items()))
+    for x in results["experiments"]:
+        print(f"experiment {x['name']}: {x['status']}" + (f" ({x['error']['error']})" if x.get("error") else ""))
+    print(f"report: {paths['html']} and {paths['markdown']} ({time.perf_counter() - start:.0f} s)")
+    if args.readme:
+        link = os.path.relpath(paths["markdown"], os.path.dirname(os.path.abspath(args.readme)))
+        print(f"headline written into {update_readme(args.readme, results, link)}")
+    return 0
+
+
+register("report", "run the parity checks and experiments and write the report (HTML, Markdown, PNG, JSON, CSV)",
+         add_arguments, handler)

@@ -1,0 +1,316 @@
+"""Run the parts of the parity report and gather their results in one JSON-able dict.
+
+    >>> results = collect(ReportOptions(quick=True))
+    >>> sorted(results)
+    ['catalogue', 'dataset', 'durations', 'environment', 'experiments', 'frameworks', 'ops', ...]
+
+Parts, each timed and each allowed to fail on its own (a failed part keeps its reason and the
+report still renders): op-level records (``parity.api.run_records`` per component; Keras on
+other backends in a subprocess, ``harness.report.keras_backends``), the catalogue of known
+differences (``parity.differences.measure_all``), the experiments (each framework run on its
+own so one framework's failure leaves the others' curves), the seeds sweep, the environment.
+
+The budget (``plan_iterations``): an experiment with an anchor measured on the chosen data set
+runs its full schedule; the others run their first ``short_iters`` iterations (the report says
+"2,000 of 10,000 iterations" beside each); ``--iters`` sets every experiment's length.
+"""
+from dataclasses import asdict, dataclass, field
+import time
+import traceback
+
+EXPERIMENT_FRAMEWORKS = ("numpy", "torch", "keras")
+DEFAULT_SHORT_ITERS = 2000
+DEFAULT_SEEDS = 3
+DEFAULT_SEED_ITERS = 2000
+DEFAULT_SEED_EXPERIMENT = "two_layer_relu"
+QUICK = dict(iters=150, seeds=2, seed_iters=100)
+
+
+@dataclass
+class ReportOptions:
+    """What to run. None for ``iters``: the budget rule (see ``plan_iterations``)."""
+
+    out: str = "reports/latest"
+    dataset: str = "auto"
+    data_dir: str = None
+    frameworks: tuple = EXPERIMENT_FRAMEWORKS
+    experiments: tuple = None  # None: every shipped experiment
+    iters: int = None
+    short_iters: int = DEFAULT_SHORT_ITERS
+    seeds: int = DEFAULT_SEEDS
+    seed_iters: int = DEFAULT_SEED_ITERS
+    seed_experiment: str = DEFAULT_SEED_EXPERIMENT
+    dtype: str = "float64"
+    op_dtypes: tuple = ("float64", "float32")
+    components: tuple = None  # None: every registry row
+    keras_backends: tuple = None  # None: every backend that can run here
+    impl: str = "reference"
+    quick: bool = False
+    progress: bool = True
+
+    def __post_init__(self):
+        from harness.experiment import experiment_names
+
+        self.frameworks = tuple(self.frameworks)
+        unknown = [f for f in self.frameworks if f not in EXPERIMENT_FRAMEWORKS]
+        if unknown or not self.frameworks:
+            raise ValueError(f"report frameworks: unknown {unknown or list(self.frameworks)}; "
+                             f"use some of {','.join(EXPERIMENT_FRAMEWORKS)}")
+        if self.experiments is None:
+            self.experiments = tuple(experiment_names())
+        if self.quick:
+            self.iters = self.iters or QUICK["iters"]
+            self.seeds = min(self.seeds, QUICK["seeds"])
+            self.seed_iters = min(self.seed_iters, QUICK["seed_iters"])
+        for name in ("iters", "short_iters", "seed_iters"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"report option {name} must be a positive number of iterations, got {value}")
+        if self.seeds < 0:
+            raise ValueError(f"report option seeds must be >= 0, got {self.seeds}")
+
+    @property
+    def op_frameworks(self):
+        """Op-level frameworks: torch and keras as asked, and "numerical" (the implementation's own
+        numerical gradients) when the NumPy reference is among the frameworks."""
+        fws = [f for f in self.frameworks if f in ("torch", "keras")]
+        return tuple(fws + (["numerical"] if "numpy" in self.frameworks else []))
+
+
+def _part(results, name, fn, *args, **kwargs):
+    """Run one part; store its value, or its failure with the reason, and its duration."""
+    start = time.perf_counter()
+    try:
+        value = fn(*args, **kwargs)
+        error = None
+    except Exception as exc:  # noqa: BLE001 - a failed part is reported, the rest still runs
+        value, error = None, failure(exc)
+    results["durations"][name] = time.perf_counter() - start
+    return value, error
+
+
+def failure(exc):
+    """A failure as data: the exception's type and message, and the traceback's last lines."""
+    tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    return {"error": f"{type(exc).__name__}: {exc}", "traceback": "".join(tb[-6:])}
+
+
+def collect(options: ReportOptions):
+    """Every part of the report as one dict (see the module docstring)."""
+    from parity import numerics
+
+    from harness.report.environment import environment
+
+    numerics.configure(tf32=False)
+    started = time.time()
+    results = {"schema": "scratch-parity/report/1", "options": _options_record(options),
+               "created": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+               "durations": {}}
+    results["frameworks"] = framework_status(options.frameworks)
+
+    ops, error = _part(results, "op-level checks", collect_ops, options)
+    results["ops"] = ops if ops is not None else {"records": [], "backends": {}, "error": error}
+    catalogue, error = _part(results, "catalogue", collect_catalogue, options)
+    results["catalogue"] = {"rows": catalogue or [], "error": error}
+    if ops is not None:
+        results["catalogue"]["rows"] += ops.pop("catalogue_other_backends", [])
+
+    dataset, error = _part(results, "data set", _resolve_dataset, options)
+    results["dataset"] = dataset.as_record() if dataset is not None else {"name": None, "error": error}
+    data = None
+    if dataset is not None:
+        data, error = _part(results, "data set load", dataset.load, normalize=True, flatten=True,
+                            one_hot_label=False)
+        if error:
+            results["dataset"]["error"] = error
+    results["experiments"] = [collect_experiment(results, options, name, data) for name in options.experiments]
+    results["seeds"] = collect_seeds(results, options, data)
+    results["environment"], error = _part(results, "environment", environment)
+    if error:
+        results["environment"] = {"error": error}
+    results["durations"]["total"] = time.time() - started
+    return results
+
+
+def _options_record(options):
+    record = asdict(options)
+    record["op_frameworks"] = list(options.op_frameworks)
+    return record
+
+
+def framework_status(frameworks):
+    """{framework: {"available": bool, "reason": None or why not, "version": ...}} (numpy always runs)."""
+    import numpy
+
+    from harness.runners import missing_reason
+
+    from harness.report.environment import _distribution_version
+
+    status = {}
+    for fw in EXPERIMENT_FRAMEWORKS:
+        reason = missing_reason(fw) if fw in frameworks else "not requested (--frameworks)"
+        version = {"numpy": numpy.__version__, "torch": _distribution_version("torch"),
+                   "keras": _distribution_version("keras")}[fw]
+        entry = {"available": reason is None, "reason": reason, "version": version}
+        if fw == "keras":
+            from parity.frameworks import keras_backend
+
+            entry["backend"] = keras_backend()
+            entry["tensorflow"] = _distribution_version("tensorflow-cpu", "tensorflow")
+        status[fw] = entry
+    return status
+
+
+# --- op level ------------------------------------------------------------------------------------
+
+def collect_ops(options, progress=None):
+    """Records of every selected registry row, per component (progress bar), plus Keras on the
+    other backends (subprocesses). Returns {"records": [dict], "backends": {...}, "error": None}."""
+    from parity.api import _runner, run_records, select
+    from parity.frameworks import keras_backend
+
+    from harness.report.keras_backends import other_backends, run_backend
+
+    rows = select(options.components)
+    records, no_runner = [], []
+    for row in _progress(rows, options.progress, "op-level checks", "component"):
+        if _runner(row.kind) is None:
+            no_runner.append(row.name)
+            continue
+        records += run_records(options.impl, options.op_frameworks, options.op_dtypes, [row.name])
+    out = {"records": [asdict(r) for r in records], "no_runner": no_runner,
+           "backends": {keras_backend(): {"in_process": True, "error": None}}, "error": None,
+           "catalogue_other_backends": []}
+    if "keras" in options.op_frameworks:
+        for backend in other_backends(options.keras_backends):
+            sub = run_backend(backend, options)
+            out["backends"][backend] = {"in_process": False, "error": sub["error"], "seconds": sub["seconds"]}
+            out["records"] += sub["records"]
+            out["catalogue_other_backends"] += sub["catalogue"]
+    return out
+
+
+def collect_catalogue(options):
+    """The catalogue measured for the frameworks asked (list of dicts, ``measure_all``'s rows)."""
+    from parity.differences import measure_all
+
+    frameworks = [f for f in options.frameworks if f in ("torch", "keras")]
+    return [dict(row) for row in measure_all(frameworks=frameworks)] if frameworks else []
+
+
+def _progress(items, enabled, desc, unit):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit=unit, mininterval=0.5)
+
+
+# --- experiments ---------------------------------------------------------------------------------
+
+def _resolve_dataset(options):
+    from harness.data import resolve_dataset
+
+    return resolve_dataset(options.dataset, options.data_dir, progress=options.progress)
+
+
+def plan_iterations(experiment, dataset_name, options, full_iters):
+    """(iterations to run, why). --iters wins; an experiment anchored on this data set runs its
+    full schedule; the others run ``short_iters`` of it."""
+    if options.iters is not None:
+        n = min(options.iters, full_iters)
+        return n, ("--quick" if options.quick else "--iters") + f": {n:,} of {full_iters:,} iterations"
+    if any(a["dataset"] == dataset_name for a in experiment.anchors):
+        return full_iters, f"full schedule ({full_iters:,} iterations): anchored on {dataset_name}"
+    n = min(options.short_iters, full_iters)
+    if n == full_iters:
+        return n, f"full schedule ({full_iters:,} iterations)"
+    return n, f"{n:,} of {full_iters:,} iterations (no anchor on {dataset_name}: shortened to fit the budget)"
+
+
+def full_length(experiment, data):
+    """The experiment's full schedule length on ``data`` (iterations)."""
+    sched = experiment.schedule
+    if sched["kind"] == "sample_batches":
+        return int(sched["iters"])
+    (x_train, _), _ = data
+    return int(sched["epochs"]) * (x_train.shape[0] // int(sched["batch_size"]))
+
+
+def collect_experiment(results, options, name, data):
+    """One experiment: {"name", "status" ("ok"/"failed"), "error", "iters_note", "result"}."""
+    entry = {"name": name, "status": "failed", "error": None, "iters_note": "", "result": None}
+    if data is None:
+        entry["error"] = {"error": "no data set: " + str((results["dataset"].get("error") or {}).get("error"))}
+        return entry
+    start = time.perf_counter()
+    try:
+        from harness.experiment import load_experiment
+
+        experiment = load_experiment(name)
+        entry["name"] = experiment.name
+        full = full_length(experiment, data)
+        iters, entry["iters_note"] = plan_iterations(experiment, results["dataset"]["name"], options, full)
+        entry["full_iters"] = full
+        entry["result"] = run_frameworks(experiment, data, options.frameworks, options.dtype, 0, iters,
+                                         options.progress, results["dataset"])
+        entry["status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported in the experiment's section
+        entry["error"] = failure(exc)
+    results["durations"][f"experiment {name}"] = time.perf_counter() - start
+    return entry
+
+
+def run_frameworks(experiment, data, frameworks, dtype, seed, iters, progress, dataset_record):
+    """``run_experiment``'s result, each framework run in its own call (same seeded plan), so a
+    framework that raises is recorded as "failed" with its reason and the others still compare."""
+    from harness.compare_runs import compare_all
+    from harness.runners import REFERENCE, run_experiment
+
+    merged, runs = None, {}
+    for fw in frameworks:
+        try:
+            one = run_experiment(experiment, data, (fw,), dtype, seed, iters, progress=progress,
+                                 dataset_record=dataset_record)
+        except Exception as exc:  # noqa: BLE001 - this framework failed; the others go on
+            runs[fw] = {"framework": fw, "status": "failed", "message": failure(exc)["error"]}
+            continue
+        runs[fw] = one["runs"][fw]
+        merged = merged or one
+    if merged is None:
+        raise RuntimeError("every framework failed: " + "; ".join(f"{fw}: {r['message']}" for fw, r in runs.items()))
+    ran = {fw: r for fw, r in runs.items() if r.get("status") in ("ok", "diverged")}
+    merged.update(frameworks=list(frameworks), runs=runs,
+                  comparison=compare_all(ran, dtype, REFERENCE) if REFERENCE in ran else {})
+    return merged
+
+
+def collect_seeds(results, options, data):
+    """Seeds sweep: ``seeds`` runs of ``seed_experiment`` (``seed_iters`` each), mean ± std and TOST."""
+    entry = {"experiment": options.seed_experiment, "seeds": list(range(options.seeds)),
+             "iters": options.seed_iters, "status": "failed", "error": None, "summary": None, "runs": []}
+    if options.seeds == 0:
+        entry.update(status="not run", error={"error": "--seeds 0"})
+        return entry
+    if data is None:
+        entry["error"] = {"error": "no data set"}
+        return entry
+    start = time.perf_counter()
+    try:
+        from harness.compare_runs import summarize_seeds
+        from harness.experiment import load_experiment
+
+        experiment = load_experiment(options.seed_experiment)
+        iters = min(options.seed_iters, full_length(experiment, data))
+        entry["iters"], entry["full_iters"] = iters, full_length(experiment, data)
+        runs = [run_frameworks(experiment, data, options.frameworks, options.dtype, s, iters, options.progress,
+                               results["dataset"]) for s in entry["seeds"]]
+        entry["summary"] = summarize_seeds(runs)
+        entry["runs"] = [{"seed": r["seed"], "init_sha256": r["init_sha256"],
+                          **{fw: {k: run.get(k) for k in ("status", "final_train_acc", "final_test_acc", "message")}
+                             for fw, run in r["runs"].items()}} for r in runs]
+        entry["status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported in the seeds section
+        entry["error"] = failure(exc)
+    results["durations"]["seeds sweep"] = time.perf_counter() - start
+    return entry

@@ -1,0 +1,380 @@
+"""The report as a list of neutral blocks, rendered to Markdown (``markdown.py``) and HTML (``html.py``).
+
+A block is a tuple:
+    ("h", level, text)                      heading
+    ("p", text)                             paragraph (plain text)
+    ("list", [text, ...])                   bullet list
+    ("table", headers, rows, row_classes)   rows: lists of strings; row_classes: a status per row or None
+    ("img", filename, alt)                  a PNG in the report directory
+    ("details", summary, [blocks])          collapsed section
+    ("pre", text)                           preformatted text
+
+``build(results, plots, op_only=False)``: sections 1-7 in order (op_only: headline, matrix,
+coverage and environment — what ``pytest --parity-report`` writes).
+"""
+import json
+import math
+
+from harness.report import summary
+
+# Status marks: symbols DejaVu Sans has (headless Chromium without emoji fonts shows them too).
+MARK = {"pass": "✓ pass", "fail": "✗ FAIL", "known": "⚠ known", "error": "✗ ERROR", "missing": "○ missing",
+        "skipped": "– skipped", "ok": "✓ ok", "failed": "✗ FAILED", "diverged": "✗ diverged",
+        "removed": "✓ removed", "residual": "⚠ residual", "stale": "✗ STALE", "fix-failed": "✗ fix-failed",
+        "residual-changed": "✗ residual-changed", "not-applicable": "– not applicable",
+        "present-elsewhere": "✗ present-elsewhere", "not run": "– not run"}
+CLASS = {"ok": "pass", "removed": "pass", "residual": "known", "failed": "error", "diverged": "fail",
+         "stale": "fail", "fix-failed": "fail", "residual-changed": "fail", "present-elsewhere": "fail",
+         "not-applicable": "skipped", "not run": "skipped"}
+
+
+def css_class(status):
+    return CLASS.get(status, status)
+
+
+def e(x, spec=".2e"):
+    """A number for a table: '-' for None/NaN."""
+    if x is None:
+        return "-"
+    try:
+        if isinstance(x, float) and math.isnan(x):
+            return "-"
+        return format(x, spec)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def build(results, plots, op_only=False):
+    blocks = [("h", 1, "scratch-parity report"),
+              ("p", f"Generated {results.get('created', '')} by `{results.get('command', 'python -m harness report')}`"
+                    f" in {e(results['durations'].get('total'), '.0f')} s. Implementation under test: "
+                    f"{results['options'].get('impl', 'reference')}.")]
+    blocks += headline(results, op_only)
+    blocks += op_matrix(results)
+    blocks += coverage(results)
+    if not op_only:
+        blocks += catalogue(results)
+        blocks += experiments(results, plots)
+        blocks += seeds(results, plots)
+    blocks += environment(results)
+    return blocks
+
+
+# --- 1 headline -----------------------------------------------------------------------------------
+
+def headline_blocks(results, op_only=False):
+    """The headline table (also put into the README): framework, version, op-level counts, worst
+    residual per dtype, and (full report) each experiment's max |Δloss| and final accuracies."""
+    h = summary.headline(results)
+    fws = results["frameworks"]
+    rows, classes = [], []
+    for fw, c in h["by_framework"].items():
+        base = fw.split("[")[0]
+        info = fws.get(base) or fws.get("numpy" if base == "numerical" else base, {})
+        version = info.get("version") or "-"
+        if base == "keras":
+            backend = fw[6:-1] if "[" in fw else info.get("backend", "")
+            version = f"{version} ({backend}" + (f", tensorflow {info.get('tensorflow')})" if backend == "tensorflow" else ")")
+        if base == "numerical":
+            version = f"numpy {version} (the implementation's own numerical gradients)"
+        worst = {dt: h["worst"].get((fw, dt)) for dt in ("float64", "float32")}
+        rows.append([fw, version, *(str(c.get(s, 0)) for s in ("pass", "fail", "known", "error", "missing", "skipped")),
+                     *(f"{e(w['max_abs_err'])} ({w['component']} {w['check']})" if w else "-" for w in worst.values())])
+        classes.append("fail" if c.get("fail") or c.get("error") else "known" if c.get("known") else "pass")
+    for fw, info in fws.items():
+        if not info["available"] and fw != "numpy":
+            rows.append([fw, info.get("version") or "-", "-", "-", "-", "-", "-", "-", "not run: " + str(info["reason"]), "-"])
+            classes.append("skipped")
+    table = ("table", ["framework", "version", "pass", "fail", "known", "error", "missing", "skipped",
+                       "worst passing abs err float64", "worst passing abs err float32"], rows, classes)
+    out = [table]
+    if not op_only and h["experiments"]:
+        rows, classes = [], []
+        for x in h["experiments"]:
+            d = "; ".join(f"{fw} {e(v)}" for fw, v in x["max_abs_dloss"].items()) or "-"
+            acc = "; ".join(f"{fw} {e(v, '.4f')}" for fw, v in x["final_test_acc"].items() if v is not None) or "-"
+            rows.append([x["name"], MARK.get(x["status"], x["status"]), e(x["iters"], ",") if x["iters"] else "-", d, acc,
+                         x["error"] or ""])
+            bad = x["status"] != "ok" or any(v is None or v > _tol(results, x) for v in x["max_abs_dloss"].values())
+            classes.append("fail" if bad else "pass")
+        out.append(("table", ["experiment", "status", "iterations", "max |Δloss| vs numpy", "final test accuracy", "note"],
+                    rows, classes))
+    return out
+
+
+def _tol(results, x):
+    from harness.compare_runs import LOSS_TOLERANCE
+
+    return LOSS_TOLERANCE.get(results["options"].get("dtype", "float64"), 0)
+
+
+def headline(results, op_only=False):
+    h = summary.headline(results)
+    c = h["counts"]
+    ds = results.get("dataset") or {}
+    blocks = [("h", 2, "1. Headline")]
+    parts = [f"Op-level checks: {sum(c.values())} records — " + ", ".join(f"{n} {s}" for s, n in c.items()) + "."]
+    if not op_only:
+        if ds.get("name"):
+            parts.append(f"Data set: **{ds['name']}** (asked for {ds.get('requested')}): {ds.get('reason')}.")
+        else:
+            parts.append(f"Data set: none — {(ds.get('error') or {}).get('error')}.")
+    blocks.append(("p", " ".join(parts)))
+    blocks += headline_blocks(results, op_only)
+    failed = [f"{name}: {(v or {}).get('error')}" for name, v in _failed_parts(results)]
+    if failed:
+        blocks.append(("p", "Parts that did not complete (the rest of the report is still valid):"))
+        blocks.append(("list", failed))
+    return blocks
+
+
+def _failed_parts(results):
+    out = []
+    if results["ops"].get("error"):
+        out.append(("op-level checks", results["ops"]["error"]))
+    for backend, b in results["ops"].get("backends", {}).items():
+        if b.get("error"):
+            out.append((f"keras[{backend}] checks", b["error"]))
+    if results.get("catalogue", {}).get("error"):
+        out.append(("catalogue", results["catalogue"]["error"]))
+    for x in results.get("experiments", []):
+        if x["status"] != "ok":
+            out.append((f"experiment {x['name']}", x["error"]))
+        else:
+            for fw, run in x["result"]["runs"].items():
+                if run.get("status") not in ("ok",):
+                    out.append((f"experiment {x['name']} / {fw}", {"error": f"{run.get('status')}: {run.get('message')}"}))
+    s = results.get("seeds")
+    if s and s["status"] == "failed":
+        out.append(("seeds sweep", s["error"]))
+    return out
+
+
+# --- 2 matrix -------------------------------------------------------------------------------------
+
+def op_matrix(results):
+    rows = summary.matrix(results["ops"]["records"])
+    blocks = [("h", 2, "2. Op-level parity matrix"),
+              ("p", "One row per component × framework (Keras: [backend]) × dtype × check, over the row's input "
+                    "cases: the largest absolute and relative errors seen against the tolerance (rtol, atol; "
+                    "scaled by the reduction length K, see parity/tolerances.py). Worst status first. "
+                    "\"known\": a difference listed in the registry row with its reason and measured residual. "
+                    "float32 rows also give the framework's error against the float64 reference.")]
+    if results["ops"].get("error"):
+        blocks.append(("p", f"The op-level checks failed: {results['ops']['error']['error']}"))
+    table_rows = [[r["component"], r["kind"], r["framework"], r["dtype"], r["check"], MARK.get(r["status"], r["status"]),
+                   str(r["cases"]), e(r["max_abs_err"]), e(r["max_rel_err"]), e(r["atol"]), e(r["rtol"]),
+                   e(r["err_vs_float64"]), r["message"]] for r in rows]
+    headers = ["component", "kind", "framework", "dtype", "check", "status", "cases", "max abs err", "max rel err",
+               "atol", "rtol", "err vs float64", "detail (worst case)"]
+    classes = [css_class(r["status"]) for r in rows]
+    not_pass = [i for i, r in enumerate(rows) if r["status"] != "pass"]
+    passing = [i for i, r in enumerate(rows) if r["status"] == "pass"]
+    if not_pass:
+        blocks.append(("table", headers, [table_rows[i] for i in not_pass], [classes[i] for i in not_pass]))
+    else:
+        blocks.append(("p", "Every checked cell passes."))
+    blocks.append(("details", f"{len(passing)} passing rows",
+                   [("table", headers[:-1], [table_rows[i][:-1] for i in passing], [classes[i] for i in passing])]))
+    return blocks
+
+
+# --- 3 coverage -----------------------------------------------------------------------------------
+
+def coverage(results):
+    fws = results["options"].get("op_frameworks", [])
+    cov = summary.coverage(results["ops"]["records"], fws, results["ops"].get("no_runner", []))
+    labels = cov["labels"]
+    rows, classes, gaps = [], [], []
+    for row in cov["rows"]:
+        cells = []
+        for fw in labels:
+            p = row["per_framework"][fw]
+            cell = f"{p['cases']} case{'s' if p['cases'] != 1 else ''}" if p["cases"] else "—"
+            if p["missing_checks"]:
+                cell += f" (not: {', '.join(p['missing_checks'])})"
+            cells.append(cell)
+        rows.append([row["component"], row["kind"], ", ".join(row["checks"]), *cells])
+        classes.append("skipped" if not any(row["per_framework"][fw]["cases"] for fw in labels) else "pass")
+        for gap in row["gaps"]:
+            gaps.append(f"{row['component']} ({row['kind']}): {gap}" + (f" — {row['note']}" if row["note"] else ""))
+        for fw in labels:
+            for reason, n in row["per_framework"][fw]["skipped"].items():
+                if fw == "numerical" and "gradients only" in reason:
+                    continue  # the numerical framework checks gradients by design
+                gaps.append(f"{row['component']} / {fw}: {n} check(s) skipped — {reason}")
+    blocks = [("h", 2, "3. Coverage"),
+              ("p", "Cases checked per framework for every registry row (the book API's components); "
+                    "\"numerical\" is the implementation's own central-difference gradient (layers only)."),
+              ("table", ["component", "kind", "checks", *labels], rows, classes)]
+    blocks.append(("p", "Not covered (by name, with the row's note):"))
+    blocks.append(("list", gaps or ["nothing: every row is checked by every framework asked"]))
+    if cov["unregistered"]:
+        blocks.append(("p", "Public names of the reference's layers, functions, optimizer and gradient modules that no "
+                            "registry row checks: " + ", ".join(cov["unregistered"]) + "."))
+    return blocks
+
+
+# --- 4 catalogue ----------------------------------------------------------------------------------
+
+def catalogue(results):
+    cat = results.get("catalogue", {})
+    blocks = [("h", 2, "4. Known differences (catalogue, measured)"),
+              ("p", "Each row: what the framework does as it comes, what the book does, the size of the difference "
+                    "as it comes (\"default\") and after the book configuration (\"configured\"), and whether "
+                    "the configuration removes it or leaves the declared residual (parity/differences.py).")]
+    if cat.get("error"):
+        blocks.append(("p", f"The catalogue could not be measured: {cat['error']['error']}"))
+    rows, classes = [], []
+    for r in sorted(cat.get("rows", []), key=lambda r: (_cat_rank(r["status"]), r["component"], r["id"], r["framework"])):
+        fw = f"{r['framework']}[{r['backend']}]" if r.get("backend") else r["framework"]
+        rows.append([r["id"], r["component"], fw, MARK.get(r["status"], r["status"]), r["default"], r["book"],
+                     f"{e(r['default_residual'])} {r.get('unit', '')}".strip(), e(r["configured_residual"]),
+                     _band(r.get("expected_residual")), r["fix"]])
+        classes.append(css_class(r["status"]))
+    blocks.append(("table", ["id", "component", "framework", "status", "as it comes", "book", "default residual",
+                             "configured residual", "expected residual", "fix"], rows, classes))
+    return blocks
+
+
+def _cat_rank(status):
+    order = ("stale", "fix-failed", "residual-changed", "present-elsewhere", "residual", "removed", "not-applicable",
+             "skipped")
+    return order.index(status) if status in order else 0
+
+
+def _band(band):
+    if not band:
+        return "removed (none)"
+    return f"[{e(band[0])}, {e(band[1])}]"
+
+
+# --- 5 experiments --------------------------------------------------------------------------------
+
+def experiments(results, plots):
+    from harness.compare_runs import LOSS_TOLERANCE
+
+    ds = (results.get("dataset") or {}).get("name")
+    blocks = [("h", 2, "5. Experiments"),
+              ("p", f"Full training runs from one shared plan (same initial weights and minibatches in every "
+                    f"framework), dtype {results['options'].get('dtype')}, seed 0, on {ds}. |Δloss| is compared "
+                    f"per iteration with the tolerance {LOSS_TOLERANCE.get(results['options'].get('dtype'))}; the "
+                    f"anchors are the seeds' published final test accuracies, each on the data set it was measured on.")]
+    for x in results.get("experiments", []):
+        blocks.append(("h", 3, f"5.{len([b for b in blocks if b[0] == 'h' and b[1] == 3]) + 1} {x['name']}"))
+        res = x.get("result")
+        if x["status"] != "ok":
+            blocks.append(("p", f"✗ This experiment failed: {(x.get('error') or {}).get('error')}"))
+            if (x.get("error") or {}).get("traceback"):
+                blocks.append(("details", "traceback", [("pre", x["error"]["traceback"])]))
+            continue
+        exp = res["experiment"]
+        blocks.append(("p", f"{exp['description']} — seed {exp['seed_id']}. Run: {x['iters_note']}, batch "
+                            f"{res['batch_size']}, {len(res['runs'].get('numpy', {}).get('eval_iters', []) or [])} "
+                            f"evaluations. Initial weights sha256 {res['init_sha256'][:12]}."
+                            + (" " + " ".join(res.get("schedule_notes", [])) if res.get("schedule_notes") else "")))
+        if plots.get(x["name"]):
+            blocks.append(("img", plots[x["name"]], f"{x['name']}: loss curves, |Δloss|, accuracy, time per iteration"))
+        rows, classes = [], []
+        ref_tpi = (res["runs"].get("numpy") or {}).get("time_per_iter_s")
+        for fw in res["frameworks"]:
+            run, cmp = res["runs"][fw], res["comparison"].get(fw, {})
+            tpi = run.get("time_per_iter_s")
+            first = cmp.get("first_divergent_iter")
+            rows.append([fw, run.get("backend") or "", MARK.get(run.get("status"), run.get("status")),
+                         e(run.get("final_train_acc"), ".4f"), e(run.get("final_test_acc"), ".4f"),
+                         e(cmp.get("max_abs_dloss")) if cmp else ("reference" if fw == "numpy" else "-"),
+                         ("none" if first is None else e(first, ",")) if cmp else "-",
+                         e(tpi * 1e3 if tpi else None, ".3f"), e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
+                         e(run.get("wall_s"), ".1f"), run.get("message") or ""])
+            classes.append("pass" if run.get("status") == "ok" and (not cmp or cmp.get("first_divergent_iter") is None)
+                           else css_class(run.get("status")) if run.get("status") != "ok" else "fail")
+        blocks.append(("table", ["framework", "backend", "status", "final train acc", "final test acc", "max |Δloss|",
+                                 "first iteration > tol", "ms / iteration", "× numpy", "wall s", "message"], rows, classes))
+        anchors = res["experiment"]["anchors"]
+        if anchors:
+            arows = []
+            for a in anchors:
+                acc = e(a["low"], ".4f") if a["low"] == a["high"] else f"{e(a['low'], '.4f')}–{e(a['high'], '.4f')}"
+                here = a["dataset"] == ds
+                ours = (res["runs"].get("numpy") or {}).get("final_test_acc")
+                arows.append([f"seed {a['seed']}", a["dataset"] + (" (this data set)" if here else " (not this data set)"),
+                              acc, e(ours, ".4f") if here else "-", a["note"]])
+            blocks.append(("table", ["anchor", "measured on", "anchor test accuracy", "numpy here", "note"], arows, None))
+            if not any(a["dataset"] == ds for a in anchors):
+                blocks.append(("p", f"No anchor was measured on {ds}: the anchors above are for comparison with runs "
+                                    f"on their own data set only."))
+    return blocks
+
+
+# --- 6 seeds --------------------------------------------------------------------------------------
+
+def seeds(results, plots):
+    s = results.get("seeds") or {}
+    blocks = [("h", 2, "6. Seeds sweep")]
+    if s.get("status") != "ok":
+        blocks.append(("p", f"Not available: {(s.get('error') or {}).get('error')}"))
+        return blocks
+    sm = s["summary"]
+    blocks.append(("p", f"{s['experiment']}, {len(s['seeds'])} seeds ({', '.join(map(str, s['seeds']))}), "
+                        f"{s['iters']:,} of {s.get('full_iters', s['iters']):,} iterations each; each seed draws its "
+                        f"own initial weights and minibatches, shared by the frameworks. Equivalence: paired TOST on "
+                        f"the final test accuracy against numpy, margin ±{sm['margin'] * 100:g} pp, alpha {sm['alpha']}."))
+    if plots.get("seeds"):
+        blocks.append(("img", plots["seeds"], "final test accuracy per seed and framework"))
+    rows, classes = [], []
+    for fw, st in sm["summary"].items():
+        t = sm["equivalence"].get(fw)
+        verdict = "reference" if t is None else ("equivalent" if t["equivalent"] else "not shown equivalent")
+        rows.append([fw, str(st["n"]), e(st["mean"], ".4f"), e(st["std"], ".4f"),
+                     "-" if t is None else e(t["mean_diff"], "+.4f"), "-" if t is None else e(t["p_value"], ".3g"),
+                     verdict + (f" ({t['note']})" if t and t.get("note") else "")])
+        classes.append("pass" if t is None or t["equivalent"] else "fail")
+    blocks.append(("table", ["framework", "seeds", "mean final test acc", "std", "mean Δ vs numpy", "TOST p", "verdict"],
+                   rows, classes))
+    return blocks
+
+
+# --- 7 environment --------------------------------------------------------------------------------
+
+def environment(results):
+    env = results.get("environment") or {}
+    blocks = [("h", 2, "7. Environment")]
+    if env.get("error"):
+        blocks.append(("p", f"Not available: {env['error']['error']}"))
+        return blocks
+    fw = env.get("frameworks", {})
+    torch, tf, keras = fw.get("torch", {}), fw.get("tensorflow", {}), fw.get("keras", {})
+    blas = env.get("blas", {}).get("blas", {})
+    pools = "; ".join(f"{p.get('internal_api') or p.get('user_api')} {p.get('version') or ''} "
+                      f"{p.get('num_threads')} threads" for p in env.get("threadpools", []) if "num_threads" in p)
+    ds = results.get("dataset") or {}
+    records = results["ops"]["records"]
+    op_seeds = sorted({r["seed"] for r in records})
+    rows = [
+        ["Python", f"{env.get('python')} ({env.get('python_executable')})"],
+        ["platform", env.get("platform", "")],
+        ["CPU", f"{env.get('cpu')} ({env.get('cpu_count')} logical CPUs)"],
+        ["NumPy", env.get("numpy", "")],
+        ["BLAS", f"{blas.get('name', '?')} {blas.get('version', '')} {blas.get('openblas configuration', '')}".strip()],
+        ["native thread pools", pools or "-"],
+        ["torch", f"{torch.get('version')} — {torch.get('threads')} threads, device {torch.get('device')}, "
+                  f"TF32 matmul {torch.get('tf32_matmul')}, cuDNN {torch.get('tf32_cudnn')}, deterministic "
+                  f"{torch.get('deterministic')}" if torch.get("version") else torch.get("missing", "-")],
+        ["tensorflow", f"{tf.get('version')}" + (f" — TF32 {tf.get('tf32')}, GPUs {tf.get('gpus')}" if "tf32" in tf else "")
+         if tf.get("version") else tf.get("missing", "-")],
+        ["keras", f"{keras.get('version')} (backend {keras.get('backend')}; also checked: "
+                  f"{', '.join(b for b in results['ops'].get('backends', {}) if b != keras.get('backend')) or 'none'})"
+         if keras.get("version") else keras.get("missing", "-")],
+        ["numerics", json.dumps(env.get("numerics", {}), sort_keys=True)],
+        ["seeds", f"op-level case seed(s) {', '.join(map(str, op_seeds)) or '-'}; experiments seed 0; sweep seeds "
+                  f"{', '.join(map(str, (results.get('seeds') or {}).get('seeds', []))) or '-'}"],
+        ["git commit", f"{env.get('git_commit')}" + (" (with uncommitted changes)" if env.get("git_dirty") else "")],
+    ]
+    if ds.get("files"):
+        rows.append(["data set", f"{ds.get('name')} from {ds.get('source')} ({ds.get('layout')})"])
+        rows += [[f"sha256 {path.rsplit('/', 1)[-1]}", f"{digest} ({path})"] for path, digest in ds["files"].items()]
+    durations = results.get("durations", {})
+    rows.append(["durations", "; ".join(f"{k} {v:.1f} s" for k, v in durations.items())])
+    blocks.append(("table", ["", ""], rows, None))
+    return blocks

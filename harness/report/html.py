@@ -1,0 +1,83 @@
+"""Render the report's blocks (``harness.report.document``) as one self-contained HTML page: the
+style sheet inline and every PNG embedded as a base64 data URI, so the file opens from disk."""
+import base64
+from html import escape
+from pathlib import Path
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1.5em auto; max-width: 1500px;
+       padding: 0 1em; color: #1b1f23; line-height: 1.4; }
+h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
+h2 { border-bottom: 1px solid #ccc; margin-top: 2em; padding-bottom: .15em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 12.5px; }
+th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f0f3f6; position: sticky; top: 0; }
+td { max-width: 46em; overflow-wrap: anywhere; } td.s { white-space: nowrap; }
+tr.pass td { background: #eefbea; } tr.fail td { background: #fde2e1; } tr.error td { background: #f9c9c6; }
+tr.known td { background: #fff5d6; } tr.missing td { background: #f3e8fd; } tr.skipped td { background: #f4f4f4; color: #666; }
+img { max-width: 100%; border: 1px solid #ddd; margin: .4em 0; }
+details { margin: .5em 0 1em; } summary { cursor: pointer; font-weight: 600; }
+pre { background: #f6f8fa; padding: .6em; overflow-x: auto; font-size: 12px; }
+nav a { margin-right: 1em; }
+"""
+
+
+def render(blocks, directory):
+    """The page for ``blocks``; images are read from ``directory`` and embedded."""
+    body = "\n".join(_block(b, Path(directory)) for b in blocks)
+    nav = " ".join(f'<a href="#{_anchor(b[2])}">{escape(b[2])}</a>' for b in blocks if b[0] == "h" and b[1] == 2)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>scratch-parity report</title>\n<style>" + CSS + "</style></head>\n<body>\n"
+            f"<nav>{nav}</nav>\n{body}\n</body></html>\n")
+
+
+def _anchor(text):
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def _block(b, directory):
+    kind = b[0]
+    if kind == "h":
+        return f'<h{b[1]} id="{_anchor(b[2])}">{escape(b[2])}</h{b[1]}>'
+    if kind == "p":
+        return f"<p>{_inline(b[1])}</p>"
+    if kind == "list":
+        return "<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in b[1]) + "</ul>"
+    if kind == "table":
+        return table(b[1], b[2], b[3])
+    if kind == "img":
+        data = base64.b64encode((directory / b[1]).read_bytes()).decode("ascii")
+        return f'<figure><img alt="{escape(b[2])}" src="data:image/png;base64,{data}"></figure>'
+    if kind == "details":
+        inner = "\n".join(_block(x, directory) for x in b[2])
+        return f"<details><summary>{escape(b[1])}</summary>\n{inner}\n</details>"
+    if kind == "pre":
+        return f"<pre>{escape(b[1])}</pre>"
+    raise ValueError(f"html: unknown block kind {kind!r}")
+
+
+def _inline(text):
+    """Escape, then turn the Markdown **bold** and `code` the documents use into tags."""
+    out, parts = [], escape(text).split("`")
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f"<code>{part}</code>")
+        else:
+            bold = part.split("**")
+            out.append("".join(f"<b>{p}</b>" if j % 2 else p for j, p in enumerate(bold)))
+    return "".join(out)
+
+
+def table(headers, rows, classes=None):
+    head = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>" if any(headers) else ""
+    body = []
+    for i, row in enumerate(rows):
+        cls = f' class="{escape(classes[i])}"' if classes and classes[i] else ""
+        body.append(f"<tr{cls}>" + "".join(_td(c) for c in row) + "</tr>")
+    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _td(cell):
+    """A cell; short ones (numbers, names, statuses) do not wrap, so long text gets the width."""
+    text = str(cell)
+    return f'<td class="s">{escape(text)}</td>' if len(text) <= 24 else f"<td>{escape(text)}</td>"

@@ -1,0 +1,36 @@
+"""Render the report's blocks (``harness.report.document``) as GitHub Markdown; PNGs are linked files."""
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table(headers, rows):
+    """A pipe table (an empty header row renders as a two-column key/value table)."""
+    out = ["| " + " | ".join(_cell(h) or " " for h in headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render(blocks):
+    return "\n\n".join(_block(b) for b in blocks) + "\n"
+
+
+def _block(b):
+    kind = b[0]
+    if kind == "h":
+        return "#" * b[1] + " " + b[2]
+    if kind == "p":
+        return b[1]
+    if kind == "list":
+        return "\n".join(f"- {item}" for item in b[1])
+    if kind == "table":
+        return table(b[1], b[2])
+    if kind == "img":
+        return f"![{b[2]}]({b[1]})"
+    if kind == "details":
+        inner = "\n\n".join(_block(x) for x in b[2])
+        return f"<details><summary>{b[1]}</summary>\n\n{inner}\n\n</details>"
+    if kind == "pre":
+        return "```\n" + b[1] + "\n```"
+    raise ValueError(f"markdown: unknown block kind {kind!r}")

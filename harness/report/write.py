@@ -1,0 +1,155 @@
+"""Write a report directory from collected results: PNG plots, CSV tables, results.json,
+report.md (GitHub) and index.html (self-contained).
+
+    paths = write_report(results, "reports/latest")          # {"html": ..., "markdown": ..., ...}
+    write_report(results, dir, op_only=True)                 # pytest --parity-report: op level only
+
+Per-iteration curves go to ``loss_<experiment>.csv`` (not into results.json, which keeps every
+other number).
+"""
+import csv
+import json
+from pathlib import Path
+
+from harness.report import document, html, markdown, plots, summary
+from harness.runners.io import jsonable
+
+SCHEMA = "scratch-parity/report/1"
+RECORD_COLUMNS = None  # filled from parity.records.Record on first use
+
+
+def write_report(results, out, op_only=False):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _clear_previous(out)
+    pictures = {} if op_only else make_plots(results, out)
+    paths = {"records_csv": _records_csv(results["ops"]["records"], out / "op_records.csv"),
+             "matrix_csv": _dicts_csv(summary.matrix(results["ops"]["records"]), out / "op_matrix.csv")}
+    if not op_only:
+        paths["catalogue_csv"] = _dicts_csv(results["catalogue"]["rows"], out / "catalogue.csv")
+        paths["experiments_csv"] = _experiments_csv(results, out / "experiments.csv")
+        paths["accuracy_csv"] = _accuracy_csv(results, out / "experiments_accuracy.csv")
+        paths["seeds_csv"] = _seeds_csv(results, out / "seeds.csv")
+        for x in results["experiments"]:
+            if x.get("result"):
+                paths[f"loss_{x['name']}"] = _loss_csv(x["result"], out / f"loss_{x['name']}.csv")
+    paths["json"] = out / "results.json"
+    paths["json"].write_text(json.dumps(jsonable(trimmed(results)), indent=1, allow_nan=False, default=str))
+    blocks = document.build(results, pictures, op_only)
+    paths["markdown"] = out / "report.md"
+    paths["markdown"].write_text(markdown.render(blocks))
+    paths["html"] = out / "index.html"
+    paths["html"].write_text(html.render(blocks, out))
+    paths.update({f"png_{k}": out / v for k, v in pictures.items()})
+    return {k: str(v) for k, v in paths.items()}
+
+
+def _clear_previous(out):
+    """Remove the PNG and CSV files of an earlier report in ``out`` (only if it holds one)."""
+    previous = out / "results.json"
+    if previous.exists() and SCHEMA in previous.read_text()[:200]:
+        for path in [*out.glob("*.png"), *out.glob("*.csv")]:
+            path.unlink()
+
+
+def make_plots(results, out):
+    """{experiment name or "seeds": png file name} for what could be drawn."""
+    pictures = {}
+    for x in results.get("experiments", []):
+        if x.get("result") and plots.experiment_figure(x, out / f"{x['name']}.png"):
+            pictures[x["name"]] = f"{x['name']}.png"
+    if results.get("seeds") and plots.seeds_figure(results["seeds"], out / "seeds.png"):
+        pictures["seeds"] = "seeds.png"
+    return pictures
+
+
+def trimmed(results):
+    """results without the per-iteration curves (train_loss, dloss: they are in the loss CSVs)."""
+    import copy
+
+    slim = copy.deepcopy(results)
+    for x in slim.get("experiments", []):
+        res = x.get("result")
+        if not res:
+            continue
+        for run in res["runs"].values():
+            run.pop("train_loss", None)
+        for cmp in res["comparison"].values():
+            cmp.pop("dloss", None)
+        x["curves_csv"] = f"loss_{x['name']}.csv"
+    return slim
+
+
+def _records_csv(records, path):
+    from parity.records import Record
+
+    columns = list(Record.__dataclass_fields__)
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
+    return path
+
+
+def _dicts_csv(rows, path):
+    columns = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns or ["empty"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list, tuple)) else v for k, v in row.items()})
+    return path
+
+
+def _experiments_csv(results, path):
+    rows = []
+    for x in results["experiments"]:
+        res = x.get("result") or {}
+        if not res:
+            rows.append({"experiment": x["name"], "status": x["status"], "message": (x.get("error") or {}).get("error")})
+            continue
+        for fw in res["frameworks"]:
+            run, cmp = res["runs"][fw], res["comparison"].get(fw, {})
+            rows.append({"experiment": x["name"], "dataset": (res.get("dataset") or {}).get("name"), "dtype": res["dtype"],
+                         "seed": res["seed"], "iters": res["iters"], "full_iters": x.get("full_iters"),
+                         "framework": fw, "backend": run.get("backend"), "status": run.get("status"),
+                         "final_train_acc": run.get("final_train_acc"), "final_test_acc": run.get("final_test_acc"),
+                         "max_abs_dloss": cmp.get("max_abs_dloss"), "first_divergent_iter": cmp.get("first_divergent_iter"),
+                         "tolerance": cmp.get("tolerance"), "time_per_iter_s": run.get("time_per_iter_s"),
+                         "wall_s": run.get("wall_s"), "message": run.get("message")})
+    return _dicts_csv(rows, path)
+
+
+def _accuracy_csv(results, path):
+    rows = []
+    for x in results["experiments"]:
+        for fw, run in ((x.get("result") or {}).get("runs") or {}).items():
+            for k, (i, a, b) in enumerate(zip(run.get("eval_iters", []), run.get("train_acc", []), run.get("test_acc", []))):
+                rows.append({"experiment": x["name"], "framework": fw, "eval_index": k, "iter": i, "train_acc": a,
+                             "test_acc": b})
+    return _dicts_csv(rows, path)
+
+
+def _seeds_csv(results, path):
+    s = results.get("seeds") or {}
+    rows = []
+    for r in s.get("runs", []):
+        for fw in results["options"]["frameworks"]:
+            run = r.get(fw) or {}
+            rows.append({"experiment": s["experiment"], "iters": s["iters"], "seed": r["seed"], "framework": fw,
+                         "status": run.get("status"), "final_train_acc": run.get("final_train_acc"),
+                         "final_test_acc": run.get("final_test_acc"), "message": run.get("message")})
+    return _dicts_csv(rows, path)
+
+
+def _loss_csv(result, path):
+    """iter, loss_<framework>... (repr precision; |Δloss| is the difference of two columns)."""
+    runs = {fw: r["train_loss"] for fw, r in result["runs"].items() if r.get("train_loss")}
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["iter", *(f"loss_{fw}" for fw in runs)])
+        for i in range(max((len(v) for v in runs.values()), default=0)):
+            writer.writerow([i, *(repr(v[i]) if i < len(v) else "" for v in runs.values())])
+    return path

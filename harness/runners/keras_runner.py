@@ -135,8 +135,8 @@ def build_network(plan):
 
 
 def read_back(params):
-    keras = _keras()
-    return {key: np.ascontiguousarray(keras.ops.convert_to_numpy(v.value)) for key, v in params.items()}
+    """The variables' values as NumPy arrays (``Variable.numpy()``: no ``__array__`` deprecation)."""
+    return {key: np.ascontiguousarray(v.numpy()) for key, v in params.items()}
 
 
 def make_optimizer(spec):

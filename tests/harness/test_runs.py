@@ -12,6 +12,21 @@ from tests.harness.runs_support import have_parity_optimizers, mnist_5k, need
 ITERS = 60  # enough for several evaluations on mnist-5k (every 40 iterations at batch 100)
 
 
+def _iters(experiment):
+    """ITERS, or one evaluation past the first epoch where an epoch is longer (batch 32: 125)."""
+    epoch = make_plan(experiment, mnist_5k(), iters=1).iter_per_epoch
+    return max(ITERS, int(np.ceil(epoch)) + 1)
+
+
+def _skip_keras_torch_float64(framework):
+    """Keras on its torch backend computes float64 matmul/batch-norm at float32 precision (the
+    registry's known difference, see parity.registry.layers): a float64 run cannot hold 1e-9."""
+    from parity.frameworks import keras_backend
+
+    if framework == "keras" and keras_backend() == "torch":
+        pytest.xfail("known difference: keras[torch] float64 runs at float32 precision")
+
+
 def _skip_unmatched_optimizer(experiment, framework):
     """Adam with the book's semantics comes from parity.backends.<fw>.optimizers (torch needs its
     per-step epsilon; Keras on TensorFlow casts beta_1/beta_2 through float32)."""
@@ -26,11 +41,13 @@ def test_float64_run_matches_reference(name, framework):
     need(framework)
     experiment = load_experiment(name)
     _skip_unmatched_optimizer(experiment, framework)
-    result = run_experiment(experiment, mnist_5k(), ("numpy", framework), "float64", seed=0, iters=ITERS)
+    _skip_keras_torch_float64(framework)
+    iters = _iters(experiment)
+    result = run_experiment(experiment, mnist_5k(), ("numpy", framework), "float64", seed=0, iters=iters)
     ref, run, cmp = result["runs"]["numpy"], result["runs"][framework], result["comparison"][framework]
     assert ref["status"] == run["status"] == "ok", run["message"]
     assert ref["init_sha256"] == run["init_sha256"] == result["init_sha256"]
-    assert run["iters_done"] == ITERS and len(run["eval_iters"]) >= 2
+    assert run["iters_done"] == iters and len(run["eval_iters"]) >= 2
     assert run["eval_iters"] == ref["eval_iters"]
     assert cmp["max_abs_dloss"] <= LOSS_TOLERANCE["float64"], cmp
     assert cmp["first_divergent_iter"] is None

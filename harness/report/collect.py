@@ -191,11 +191,23 @@ def collect_ops(options, progress=None):
 
 
 def collect_catalogue(options):
-    """The catalogue measured for the frameworks asked (list of dicts, ``measure_all``'s rows)."""
-    from parity.differences import measure_all
+    """The catalogue measured for the frameworks asked (list of dicts, ``measure_all``'s rows); the
+    entries of a framework that cannot run here are listed as "skipped" with the reason."""
+    from parity.differences import entries, measure_all
+    from parity.frameworks import missing_reason
 
-    frameworks = [f for f in options.frameworks if f in ("torch", "keras")]
-    return [dict(row) for row in measure_all(frameworks=frameworks)] if frameworks else []
+    rows = []
+    for fw in (f for f in options.frameworks if f in ("torch", "keras")):
+        reason = missing_reason(fw)
+        if reason is None:
+            rows += [dict(row) for row in measure_all(frameworks=(fw,))]
+            continue
+        rows += [dict(id=d.id, component=d.component, framework=fw, backend="", default=d.default, book=d.book,
+                      reason=d.reason, fix=d.fix, fix_kind=d.fix_kind, trigger=d.trigger,
+                      default_residual=float("nan"), configured_residual=float("nan"), unit="",
+                      threshold=d.threshold, bound=float("nan"), expected_residual=None, status="skipped",
+                      detail=reason) for d in entries(frameworks=(fw,))]
+    return rows
 
 
 def _progress(items, enabled, desc, unit):

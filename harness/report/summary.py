@@ -77,9 +77,11 @@ def coverage(records, frameworks, no_runner=()):
     seen = defaultdict(lambda: defaultdict(set))      # component -> label -> {case}
     checks = defaultdict(lambda: defaultdict(set))    # component -> label -> {check}
     skipped = defaultdict(lambda: defaultdict(Counter))  # component -> label -> {reason: n}
+    skipped_checks = defaultdict(lambda: defaultdict(set))
     for r in records:
         if r["status"] == "skipped":
             skipped[r["component"]][label(r)][_reason(r["message"])] += 1
+            skipped_checks[r["component"]][label(r)].add(r["check"])
         else:
             seen[r["component"]][label(r)].add(r["case"])
             checks[r["component"]][label(r)].add(r["check"])
@@ -97,7 +99,8 @@ def coverage(records, frameworks, no_runner=()):
         for fw in labels:
             n = len(seen[row.name][fw])
             per[fw] = {"cases": n, "checks": sorted(checks[row.name][fw]),
-                       "missing_checks": sorted(set(row.checks) - checks[row.name][fw]) if n else [],
+                       "missing_checks": sorted(set(row.checks) - checks[row.name][fw] - skipped_checks[row.name][fw])
+                       if n else [],
                        "skipped": dict(skipped[row.name][fw])}
         rows.append({"component": row.name, "kind": row.kind, "reference": row.reference,
                      "dtypes": list(row.dtypes), "checks": list(row.checks), "cases": list(row.cases),

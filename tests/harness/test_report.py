@@ -1,0 +1,213 @@
+"""The parity report: the tables it computes, the files it writes, the README headline, a short
+report run end to end with a framework missing and an experiment that fails, and
+``pytest --parity-report`` over a small selection with a planted fault.
+
+End-to-end runs are subprocesses (a missing framework has to be missing at import time) kept
+short: a few components, 30 iterations.
+"""
+import json
+import os
+from pathlib import Path
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from harness.report import document, html, markdown, summary
+from harness.report.collect import ReportOptions, plan_iterations
+from harness.report.readme import CLOSE, OPEN, update_readme
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def record(component="Affine", framework="torch", dtype="float64", check="dx", case="c1", status="pass",
+           max_abs_err=1e-16, kind="layer", backend="", message=""):
+    """A record as the report reads it (``dataclasses.asdict(Record)``)."""
+    from dataclasses import asdict
+
+    from parity.records import Record
+
+    return asdict(Record(component=component, kind=kind, framework=framework, dtype=dtype, check=check,
+                         passed=status == "pass", case=case, backend=backend, max_abs_err=max_abs_err,
+                         max_rel_err=max_abs_err, rtol=1e-12, atol=1e-14, status=status, message=message))
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+def test_matrix_aggregates_cases_and_puts_failures_first():
+    recs = [record(check="forward", case="c1", max_abs_err=1e-16),
+            record(check="forward", case="c2", max_abs_err=3e-16),
+            record(component="Relu", check="dx", status="fail", max_abs_err=0.5, message="Relu-torch-float64-dx: MISMATCH"),
+            record(component="Relu", check="dx", case="c2", max_abs_err=1e-17),
+            record(component="Sigmoid", check="dx", status="known", max_abs_err=1e-6, message="known difference (x)"),
+            record(component="Tanh", framework="numerical", check="forward", status="skipped", message="gradients only")]
+    rows = summary.matrix(recs)
+    assert [(r["component"], r["status"]) for r in rows] == [("Relu", "fail"), ("Sigmoid", "known"), ("Affine", "pass")]
+    assert rows[0]["cases"] == 2 and rows[0]["max_abs_err"] == 0.5 and "MISMATCH" in rows[0]["message"]
+    assert rows[2]["cases"] == 2 and rows[2]["max_abs_err"] == 3e-16  # the max over the cases
+    assert summary.counts(recs) == {"fail": 1, "known": 1, "pass": 3, "skipped": 1}
+
+
+def test_worst_residual_is_the_largest_passing_error_per_framework_and_dtype():
+    recs = [record(max_abs_err=1e-15), record(check="dW", max_abs_err=4e-15),
+            record(check="db", status="fail", max_abs_err=1.0),
+            record(framework="keras", backend="torch", max_abs_err=2e-9),
+            record(component="init-he", kind="initializer", check="ks", max_abs_err=0.01)]
+    worst = summary.worst_residuals(recs)
+    assert worst[("torch", "float64")]["check"] == "dW"
+    assert worst[("keras[torch]", "float64")]["max_abs_err"] == 2e-9
+    assert len(worst) == 2
+
+
+def test_coverage_names_rows_without_a_counterpart_or_runner_and_unregistered_api():
+    from parity.registry import COMPONENTS
+
+    recs = [record(component="Affine", case="a"), record(component="Affine", case="b", check="dW")]
+    cov = summary.coverage(recs, ["torch"], no_runner=["SGD"])
+    rows = {r["component"]: r for r in cov["rows"]}
+    assert set(rows) == {r.name for r in COMPONENTS}
+    assert rows["Affine"]["per_framework"]["torch"]["cases"] == 2
+    assert "db" in rows["Affine"]["per_framework"]["torch"]["missing_checks"]
+    assert rows["Relu"]["per_framework"]["torch"]["cases"] == 0
+    assert "no runner parity.checks.optimizers yet" in rows["SGD"]["gaps"]
+    # functions the book defines that no row checks are listed by name
+    assert "functions.step_function" in cov["unregistered"]
+    assert "layers.Affine" not in cov["unregistered"]
+
+
+def test_budget_rule_full_where_anchored_on_the_data_set_else_shortened():
+    from harness.experiment import load_experiment
+
+    relu, sigmoid = load_experiment("two_layer_relu"), load_experiment("two_layer_sigmoid")
+    opts = ReportOptions(short_iters=2000)
+    assert plan_iterations(relu, "fashion-mnist", opts, 10000)[0] == 10000
+    n, note = plan_iterations(sigmoid, "fashion-mnist", opts, 10000)
+    assert n == 2000 and "2,000 of 10,000 iterations" in note
+    assert plan_iterations(sigmoid, "mnist", opts, 10000)[0] == 10000
+    assert plan_iterations(relu, "fashion-mnist", ReportOptions(iters=50), 10000) == (50, "--iters: 50 of 10,000 iterations")
+    with pytest.raises(ValueError, match="frameworks"):
+        ReportOptions(frameworks=("numpy", "jax"))
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+def _op_results(recs):
+    from harness.report.pytest_plugin import op_results
+
+    return op_results(recs, "reference", started=0.0)
+
+
+def test_html_and_markdown_show_a_failure_first_with_its_colour(tmp_path):
+    recs = [record(check="forward"), record(component="Relu", check="dx", status="fail", max_abs_err=0.25,
+                                            message="Relu-torch-float64-dx [c1]: MISMATCH planted")]
+    blocks = document.build(_op_results(recs), {}, op_only=True)
+    page = html.render(blocks, tmp_path)
+    md = markdown.render(blocks)
+    first_row = page.split("<tbody>", 3)[2]  # tables: headline, then the matrix's failures
+    assert first_row.startswith('<tr class="fail">') and "Relu" in first_row.split("</tr>")[0]
+    assert "MISMATCH planted" in page and "✗ FAIL" in md
+    assert md.index("| Relu | layer | torch") < md.index("| Affine | layer | torch")
+    # self-contained: inline CSS, no external resources
+    assert "<style>" in page and "http://" not in page and "https://" not in page
+
+
+def test_readme_headline_block_is_replaced_between_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nintro\n\n{OPEN}\n\n## Layout\n")
+    results = _op_results([record()])
+    results["experiments"] = []
+    update_readme(readme, results, "reports/latest/report.md")
+    first = readme.read_text()
+    assert first.count(OPEN) == 1 and first.count(CLOSE) == 1 and "## Layout" in first
+    assert "[reports/latest/report.md](reports/latest/report.md)" in first and "| torch |" in first
+    update_readme(readme, results, "reports/latest/report.md")  # again: replaced, not appended
+    assert readme.read_text() == first
+    (tmp_path / "plain.md").write_text("no marker\n")
+    with pytest.raises(ValueError, match="plain.md"):
+        update_readme(tmp_path / "plain.md", results, "x")
+
+
+# --- end to end -----------------------------------------------------------------------------------
+
+def _run(cmd, env=None, timeout=400):
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_path):
+    """Keras made unusable (KERAS_BACKEND=jax, which is not installed), an experiment whose network
+    does not fit the data: the report is still written, with both reasons; Keras is still checked
+    on the torch backend in its subprocess."""
+    pytest.importorskip("torch")
+    bad = tmp_path / "bad_input.toml"
+    text = (ROOT / "harness/experiments/two_layer_relu.toml").read_text()
+    bad.write_text(text.replace('name = "two_layer_relu"', 'name = "bad_input"').replace("input_size = 784", "input_size = 100"))
+    out = tmp_path / "report"
+    done = _run([sys.executable, "-m", "harness", "report", "--out", str(out), "--experiments", f"two_layer_relu,{bad}",
+                 "--components", "Affine,Relu,softmax", "--iters", "30", "--seeds", "2", "--seed-iters", "20",
+                 "--keras-backends", "torch", "--no-progress"], env={"KERAS_BACKEND": "jax"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    keras = results["frameworks"]["keras"]
+    assert not keras["available"] and "jax" in keras["reason"]
+    labels = {summary.label(r) for r in results["ops"]["records"] if r["status"] != "skipped"}
+    assert labels == {"torch", "keras[torch]", "numerical"}
+    assert {r["component"] for r in results["ops"]["records"]} == {"Affine", "Relu", "softmax"}
+    skipped = [r for r in results["ops"]["records"] if summary.label(r) == "keras[jax]"]
+    assert skipped and all(r["status"] == "skipped" and "jax" in r["message"] for r in skipped)
+    ok, failed = results["experiments"]
+    assert ok["status"] == "ok" and ok["result"]["runs"]["keras"]["status"] == "skipped"
+    assert ok["result"]["comparison"]["torch"]["max_abs_dloss"] < 1e-9
+    assert failed["status"] == "failed" and "(N, 100)" in failed["error"]["error"]
+    assert results["seeds"]["status"] == "ok" and results["seeds"]["summary"]["summary"]["torch"]["n"] == 2
+    md, page = (out / "report.md").read_text(), (out / "index.html").read_text()
+    for text in (md, page):
+        assert "This experiment failed" in text and "(N, 100)" in text
+        assert "not run: keras backend" in text
+        assert "git commit" in text and results["environment"]["git_commit"] in text
+    assert (out / "two_layer_relu.png").stat().st_size > 10_000 and not (out / "bad_input.png").exists()
+    assert "![two_layer_relu" in md and page.count("data:image/png;base64,") == 2  # experiment + seeds
+    for name in ("op_records.csv", "op_matrix.csv", "catalogue.csv", "experiments.csv", "seeds.csv",
+                 "loss_two_layer_relu.csv"):
+        assert (out / name).stat().st_size > 0, name
+    curve = (out / "loss_two_layer_relu.csv").read_text().splitlines()
+    assert curve[0] == "iter,loss_numpy,loss_torch" and len(curve) == 31
+
+
+def _faulty_implementation(tmp_path):
+    """A copy of the reference whose Affine.dW is 0.1% too large."""
+    folder = tmp_path / "faulty"
+    folder.mkdir()
+    for path in (ROOT / "reference").glob("*.py"):
+        if path.name != "__init__.py":
+            shutil.copy(path, folder / path.name)
+    layers = (folder / "layers.py").read_text()
+    planted = layers.replace("self.dW = np.dot(self.x.T, dout)\n", "self.dW = np.dot(self.x.T, dout) * 1.001\n", 1)
+    assert planted != layers
+    (folder / "layers.py").write_text(planted)
+    return folder
+
+
+def test_pytest_parity_report_writes_the_op_level_report_of_the_run(tmp_path):
+    pytest.importorskip("torch")
+    base = [sys.executable, "-m", "pytest", "tests/parity/test_layers.py", "-q", "-p", "no:cacheprovider",
+            "-k", "Affine and torch and float64"]
+    clean, faulty = tmp_path / "clean", tmp_path / "faulty-report"
+    done = _run(base + [f"--parity-report={clean}"])
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert f"parity report" in done.stdout and str(clean / "index.html") in done.stdout
+    results = json.loads((clean / "results.json").read_text())
+    recs = results["ops"]["records"]
+    assert recs and {(r["component"], r["framework"], r["dtype"]) for r in recs} == {("Affine", "torch", "float64")}
+    assert summary.counts(recs) == {"pass": len(recs)}
+    assert "Every checked cell passes" in (clean / "report.md").read_text()
+
+    done = _run(base + [f"--impl={_faulty_implementation(tmp_path)}", f"--parity-report={faulty}"])
+    assert done.returncode == 1  # the planted fault fails the tests ...
+    md = (faulty / "report.md").read_text()  # ... and the report puts it first
+    matrix_table = md.split("## 2. Op-level parity matrix", 1)[1]
+    first = [line for line in matrix_table.splitlines() if line.startswith("| Affine")][0]
+    assert "| dW |" in first and "✗ FAIL" in first
+    assert '<tr class="fail"><td class="s">Affine</td>' in (faulty / "index.html").read_text()

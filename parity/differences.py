@@ -207,6 +207,15 @@ CATALOGUE = (
                fix="Adagrad(learning_rate=0.01, initial_accumulator_value=0, epsilon=1e-14); epsilon placement remains",
                fix_kind="option", measure=m.measure_adagrad_keras, threshold=1e-3, tol=_OPT_TOL,
                residual=(5e-4, 5e-2)),  # measured 4.6e-3, same cause
+    Difference("weight-decay-decoupled", "Adam", "keras",
+               default="optimizer weight_decay=lambda is decoupled: W -= lr*lambda*W beside the Adam step (AdamW)",
+               book="0.5*lambda*sum(W**2) in the loss: g + lambda*W goes through Adam's scaling",
+               reason="Keras 3 implements weight_decay as decoupled decay in every optimizer",
+               fix="no optimizer weight_decay; keras.regularizers.L2(lambda/2) as the Dense kernel_regularizer "
+                   "(its gradient lambda*W joins g through the loss); on TensorFlow L2 casts lambda/2 "
+                   "through float32 (entry hyperparams-float32: validate_float_arg makes it a Python float)",
+               fix_kind="option", measure=m.measure_keras_weight_decay, threshold=1e-6, tol=_OPT_TOL,
+               residual={"tensorflow": (8e-12, 8e-10)}),  # measured 7.97e-11 after 10 steps (lambda/2 = 0.05)
     Difference("adam-epsilon", "Adam", "torch",
                default="p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + 1e-8): eps on the bias-corrected sqrt(v_hat)",
                book="lr_t = lr*sqrt(1-b2^t)/(1-b1^t); p -= lr_t * m / (sqrt(v) + 1e-7) (Keras Adam: the same)",

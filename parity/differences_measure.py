@@ -68,8 +68,11 @@ def _keras():
 
 def _np(x):
     """A framework tensor or variable as a NumPy array."""
+    x = getattr(x, "value", x)  # a keras Variable: its backend tensor
     if hasattr(x, "detach"):
         return x.detach().cpu().numpy()
+    if hasattr(x, "numpy"):  # keras Variable, TF tensor (np.array(variable) warns on numpy 2)
+        return np.asarray(x.numpy())
     return np.asarray(_keras().ops.convert_to_numpy(x))
 
 
@@ -402,6 +405,54 @@ def measure_keras_sgd_default(framework, config):
     w0, grads = opt_problem()
     ref = _run_reference("SGD", {}, w0, grads)
     return _opt_measure(_run_keras("SGD", {}, w0, grads), ref)
+
+
+WEIGHT_DECAY = 0.1
+
+
+def _keras_autodiff(fn, x):
+    """d fn(x) / dx for a scalar keras function, by the backend's own autodiff."""
+    keras = _keras()
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        xv = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            s = fn(xv)
+        return tape.gradient(s, xv).numpy()
+    if backend == "torch":
+        xt = _torch().tensor(x, requires_grad=True)
+        fn(xt).backward()
+        return _np(xt.grad)
+    raise ValueError(f"differences: no gradient helper for keras backend {backend!r}")
+
+
+def measure_keras_weight_decay(framework, config):
+    """The book's weight decay is L2 in the loss: the gradient gets + lambda*W, and Adam scales it
+    like any gradient. Keras' optimizer ``weight_decay`` is decoupled (W -= lr*lambda*W beside the
+    update, AdamW). Book config: no optimizer weight_decay; ``keras.regularizers.L2(lambda/2)``
+    on the weights, whose gradient (by Keras' autodiff) is added to g, as a layer's
+    kernel_regularizer does through the loss."""
+    _check_config(config)
+    w0, grads = opt_problem()
+    lam = WEIGHT_DECAY
+    with keras_floatx("float64") as keras:
+        v = keras.Variable(w0.copy(), dtype="float64")
+        if config == "as_is":
+            opt = keras.optimizers.Adam(weight_decay=lam, beta_1=np.float64(0.9), beta_2=np.float64(0.999))
+        else:
+            opt = keras.optimizers.Adam(beta_1=np.float64(0.9), beta_2=np.float64(0.999))
+            l2 = keras.regularizers.L2(lam / 2)
+        for g in grads:
+            if config != "as_is":
+                g = g + _keras_autodiff(l2, _np(v))
+            opt.apply([keras.ops.convert_to_tensor(g)], [v])
+        w = _np(v)
+    opt_ref, params = ref_optimizer.Adam(), {"W": w0.copy()}
+    for g in grads:
+        opt_ref.update(params, {"W": g + lam * params["W"]})
+    return _opt_measure(w, params["W"], f"lambda = {lam}, Adam")
 
 
 # --- cross-entropy ------------------------------------------------------------------------------------

@@ -135,8 +135,13 @@ def build_network(plan):
 
 
 def read_back(params):
-    """The variables' values as NumPy arrays (``Variable.numpy()``: no ``__array__`` deprecation)."""
-    return {key: np.ascontiguousarray(v.numpy()) for key, v in params.items()}
+    """The variables' values as NumPy arrays, read through the backend tensor (``np.array(variable)``
+    hits a NumPy 2 ``__array__`` deprecation on both backends)."""
+    def value(v):
+        t = v.value
+        return t.detach().cpu().numpy() if hasattr(t, "detach") else t.numpy()
+
+    return {key: np.ascontiguousarray(value(v)) for key, v in params.items()}
 
 
 def make_optimizer(spec):

@@ -6,9 +6,14 @@ the checks still run.
     >>> outcome.status, outcome.value
     ('ok', 3)
 
-The child is forked (on platforms without fork it is spawned, which re-imports everything) and
-sends back ``("ok", value)`` or ``("error", traceback text)`` through a pipe; the value must
-pickle. A child still running after ``timeout`` seconds is killed (status "timeout"); one that
+The child comes from a fork server (``multiprocessing``'s "forkserver"): a clean process that
+imports ``preload`` (torch, keras, the parity engine) once and forks a child per call. A plain
+fork of the calling process would inherit framework thread pools that the parent has already
+started (after one torch matmul in the parent, a forked child's first torch matmul hangs for
+ever), so "fork" is used only where the caller asks for it (``method="fork"``, for work that
+cannot be pickled) and "spawn" where there is no fork server. ``fn`` and ``args`` must pickle
+(module-level functions, plain data); the child sends back ``("ok", value)`` or ``("error",
+traceback text)`` through a pipe, and the value must pickle too. A child still running after ``timeout`` seconds is killed (status "timeout"); one that
 dies without an answer (a segfault, ``os._exit``) gives status "error" with its exit code.
 ``timeout=None`` runs in this process (no isolation; exceptions become "error").
 """
@@ -26,9 +31,20 @@ class Outcome:
     seconds: float = 0.0
 
 
-def _context():
+_PRELOADED = set()
+
+
+def _context(method=None, preload=()):
+    """The multiprocessing context; the fork server's preload list is set before it first starts."""
     methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
+    if method is None:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    ctx = mp.get_context(method)
+    if method == "forkserver" and not _PRELOADED:
+        # NOTE: without '__main__': the fork server must not re-run the caller's script.
+        ctx.set_forkserver_preload(list(preload))
+        _PRELOADED.update(preload or ("<none>",))
+    return ctx
 
 
 def _child(conn, fn, args, kwargs):
@@ -41,8 +57,11 @@ def _child(conn, fn, args, kwargs):
         conn.close()
 
 
-def run_isolated(fn, args=(), kwargs=None, timeout=60.0):
-    """``fn(*args, **kwargs)`` in a child process; an Outcome (never raises for the child's faults)."""
+def run_isolated(fn, args=(), kwargs=None, timeout=60.0, preload=(), method=None):
+    """``fn(*args, **kwargs)`` in a child process; an Outcome (never raises for the child's faults).
+
+    preload: modules the fork server imports once (only the first call's list counts).
+    method: None (fork server), or "fork" / "spawn" explicitly."""
     kwargs = kwargs or {}
     start = time.perf_counter()
     if timeout is None:
@@ -50,7 +69,7 @@ def run_isolated(fn, args=(), kwargs=None, timeout=60.0):
             return Outcome("ok", fn(*args, **kwargs), seconds=time.perf_counter() - start)
         except Exception as e:  # noqa: BLE001
             return Outcome("error", error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - start)
-    ctx = _context()
+    ctx = _context(method, preload)
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, fn, args, kwargs), daemon=True)
     proc.start()

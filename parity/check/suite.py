@@ -1,6 +1,9 @@
 """``check``: every applicable check of the parity engine against one implementation, each
 component in its own child process under a time limit (``parity.check.isolate``).
 
+Children come from a fork server that imported the engine and the frameworks once
+(``parity.check.isolate``) and load the implementation again by its name (folder or module).
+
 A unit is one registry row (all its frameworks x dtypes: ``parity.api.run_records``), or one net
 configuration (``parity.check.netcheck``). A unit whose child raises, hangs past ``timeout`` or dies
 gives one record with status "error" / "timeout" naming the component, and the next unit runs.
@@ -13,8 +16,9 @@ instead of the book? Net failures carry their localization in the message.
 from dataclasses import dataclass, field
 import sys
 
-from parity.api import FRAMEWORK_CHOICES, run_records, select
+from parity.api import FRAMEWORK_CHOICES, select
 from parity.check import netcheck, semantics
+from parity.check.units import net_unit, row_unit
 from parity.check.isolate import run_isolated
 from parity.check.table import FAILING, summarize
 from parity.impl import load_implementation
@@ -45,39 +49,28 @@ class CheckResult:
         raise KeyError(component)
 
 
-def _row_unit(impl, row_name, frameworks, dtypes, device):
-    """Child: the row's records, and a semantics diagnosis where a check failed."""
-    from parity.registry import get
-
-    row = get(row_name)
-    records = run_records(impl, frameworks, dtypes, [row_name], device)
-    diagnosis = ""
-    if any(r.status == "fail" for r in records):
-        diagnosis = semantics.diagnose(impl, row) or ""
-    return records, diagnosis
-
-
-def _net_unit(impl, name, frameworks):
-    """Child: the net configuration's records; the localization is in the failing messages."""
-    records = netcheck.run(impl, name, frameworks)
-    bad = [r for r in records if r.status == "fail"]
-    return records, (bad[0].message.rpartition("; ")[2] if bad and "; first divergent" in bad[0].message
-                     else bad[0].message if bad else "")
-
-
 def _failure(name, kind, status, message, impl):
     return Record(component=name, kind=kind, framework="-", dtype="-", check="-", passed=False,
                   status=status, message=f"{name}: {message}", impl=impl)
 
 
-def _preimport(frameworks):
-    """Import the frameworks once here, so that forked children do not each pay for it. Only
-    imports: no framework computation runs in this process before a fork."""
+def _preload(frameworks):
+    """What the fork server imports once: the engine and the frameworks that can run here."""
     from parity.frameworks import missing_reason
 
-    for fw in frameworks:
-        if fw in ("torch", "keras") and not missing_reason(fw):
-            __import__(fw)
+    mods = ["parity.check.units", "parity.checks.runner", "parity.checks.optimizers", "parity.checks.initializers"]
+    return mods + [fw for fw in frameworks if fw in ("torch", "keras") and not missing_reason(fw)]
+
+
+def _child_spec(implementation):
+    """(what the child loads, start method): the name where loading it again gives the same
+    package (a folder, an importable module); otherwise the object itself through a plain fork."""
+    try:
+        if load_implementation(implementation.name).package is implementation.package:
+            return implementation.name, None
+    except (ImportError, ValueError):
+        pass
+    return implementation, "fork"
 
 
 def units(impl, components=None, kinds=None):
@@ -107,15 +100,16 @@ def check(impl="reference", frameworks=("torch", "keras", "numerical"), dtypes=(
     implementation = load_implementation(impl)
     result = CheckResult(implementation.name)
     todo = units(implementation, components, kinds)
-    if timeout is not None:
-        _preimport(frameworks)
-        semantics.variant_dir()  # made here, shared by the children
+    spec, method = _child_spec(implementation)
+    variants = semantics.variant_dir()  # made here, shared by the children
+    preload = _preload(frameworks)
     for name, kind, order in todo:
         if kind == "net":
-            outcome = run_isolated(_net_unit, (implementation, name, tuple(frameworks)), timeout=timeout)
+            args = (spec, name, tuple(frameworks), variants)
+            outcome = run_isolated(net_unit, args, timeout=timeout, preload=preload, method=method)
         else:
-            outcome = run_isolated(_row_unit, (implementation, name, tuple(frameworks), tuple(dtypes), device),
-                                   timeout=timeout)
+            args = (spec, name, tuple(frameworks), tuple(dtypes), device, variants)
+            outcome = run_isolated(row_unit, args, timeout=timeout, preload=preload, method=method)
         if outcome.status == "ok":
             records, diagnosis = outcome.value
         else:

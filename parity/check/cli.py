@@ -1,0 +1,152 @@
+"""The command line: ``python -m parity {check,selftest,localize}``.
+
+    python -m parity check PATH_OR_MODULE [--frameworks torch,keras,numerical] [--dtypes float64,float32]
+                           [--components Affine,Adam,...] [--kinds layer,net] [--json FILE]
+                           [--timeout SECONDS] [--device cpu]
+    python -m parity selftest [--frameworks torch,numerical] [--faults id,id]
+    python -m parity localize PATH_OR_MODULE [--net MultiLayerNet]
+
+``check`` exits 0 when no component failed, raised or timed out (missing and skipped components
+do not count), 1 otherwise, 2 for a usage error (an unknown component, a path that holds no
+book-style package). ``selftest`` exits 0 when every shipped fault was caught.
+"""
+import argparse
+import json
+import math
+import sys
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _list(text):
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def _clean(value):
+    """JSON without NaN / inf (strict readers reject them): None instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path, result):
+    """{"impl", "ok", "summary": [one per component], "records": [every Record's fields]}."""
+    from dataclasses import asdict
+
+    summary = [{k: _clean(v) for k, v in asdict(s).items() if k != "records"} for s in result.summaries]
+    records = [{k: _clean(v) for k, v in asdict(r).items()} for r in result.records]
+    with open(path, "w") as f:
+        json.dump({"impl": result.impl, "ok": result.ok, "summary": summary, "records": records}, f, indent=1)
+
+
+def cmd_check(args):
+    from parity.check.suite import check, main_progress
+    from parity.check.table import render
+
+    timeout = None if args.timeout == 0 else args.timeout
+    try:
+        result = check(args.impl, frameworks=_list(args.frameworks), dtypes=_list(args.dtypes),
+                       components=_list(args.components) if args.components else None,
+                       kinds=_list(args.kinds) if args.kinds else None, device=args.device,
+                       timeout=timeout, progress=None if args.quiet else main_progress)
+    except ValueError as e:
+        print(f"parity check: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"implementation: {result.impl}")
+    print(render(result.summaries))
+    if args.json:
+        write_json(args.json, result)
+        print(f"records written to {args.json}")
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def cmd_selftest(args):
+    from parity.check import faults as fault_table
+    from parity.check.selftest import render, selftest
+
+    chosen = None
+    if args.faults:
+        try:
+            chosen = [fault_table.get(f) for f in _list(args.faults)]
+        except ValueError as e:
+            print(f"parity selftest: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    progress = None if args.quiet else (
+        lambda o: print(f"  {o.fault.id:<32} {o.status:<8} {'caught' if o.caught else 'MISSED'}",
+                        file=sys.stderr, flush=True))
+    result = selftest(chosen, frameworks=_list(args.frameworks) if args.frameworks else None, progress=progress)
+    print(render(result))
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def cmd_localize(args):
+    from parity.check import netcheck, nets
+    from parity.impl import load_implementation
+
+    try:
+        impl = load_implementation(args.impl)
+        cfg = netcheck.config(args.net)
+    except ValueError as e:
+        print(f"parity localize: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    cls = impl.get(cfg.reference)
+    if cls is None:
+        print(f"parity localize: {impl.name} has no {cfg.reference}", file=sys.stderr)
+        return EXIT_USAGE
+    x, t = netcheck.data()
+    net = netcheck.build(cls, cfg)
+    loc = nets.localize_gradients(net, x, t)
+    print(f"{cfg.name} of {impl.name}: gradients in backprop order (relative error; tolerance {nets.NET_GRAD_RTOL:g})")
+    print(f"  {'param':<8} {'layer':<22} {'vs numerical':>13} {'vs torch':>10}")
+    for p in loc.params:
+        print(f"  {p.param:<8} {p.layer:<22} {p.numerical:>13.2e} {p.torch:>10.2e}  {p.problem}")
+    if loc.torch_note:
+        print(f"  (torch not compared: {loc.torch_note})")
+    print(loc.describe())
+    ref_cls = load_implementation("reference").get(cfg.reference)
+    fwd = nets.localize_forward(netcheck.build(cls, cfg), netcheck.build(ref_cls, cfg, netcheck.activation_of(net)), x)
+    if not fwd.note:
+        print("forward, layer by layer against the reference net (relative gap, its change):")
+        for g in fwd.layers:
+            print(f"  {g.layer:<22} {g.gap:>10.2e} {g.rate:>+10.2e}")
+    print(fwd.describe())
+    return EXIT_OK if loc.first_divergent is None and fwd.first_jump is None else EXIT_FAIL
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m parity", description="check an implementation of the book's API")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="run every applicable check against an implementation")
+    c.add_argument("impl", help="a folder holding a book-style package (layers.py, functions.py, ...) "
+                                "or a dotted module name ('reference')")
+    c.add_argument("--frameworks", default="torch,keras,numerical", help="comma list of torch, keras, numerical")
+    c.add_argument("--dtypes", default="float64,float32", help="comma list of float64, float32")
+    c.add_argument("--components", default="", help="comma list of registry names and net names (default: all)")
+    c.add_argument("--kinds", default="", help="comma list of layer, function, optimizer, initializer, net")
+    c.add_argument("--json", default="", metavar="FILE", help="write the records to FILE as JSON")
+    c.add_argument("--timeout", type=float, default=300.0,
+                   help="seconds per component, each run in a child process (0: in this process, no limit)")
+    c.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    c.set_defaults(fn=cmd_check)
+
+    s = sub.add_parser("selftest", help="plant the shipped faults in copies of the reference and check each")
+    s.add_argument("--frameworks", default="", help="default: torch (if installed) and numerical")
+    s.add_argument("--faults", default="", help="comma list of fault ids (default: all)")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(fn=cmd_selftest)
+
+    lo = sub.add_parser("localize", help="per-parameter gradient errors and layer-by-layer forward gaps of a net")
+    lo.add_argument("impl")
+    lo.add_argument("--net", default="MultiLayerNet", help="TwoLayerNet, ThreeLayerNet, MultiLayerNet, MultiLayerNetExtend")
+    lo.set_defaults(fn=cmd_localize)
+    return p
+
+
+def main(argv=None):
+    from parity import numerics
+
+    args = parser().parse_args(argv)
+    numerics.configure()
+    return args.fn(args)

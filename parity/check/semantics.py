@@ -209,7 +209,9 @@ def diagnose(impl, row, frameworks=("torch", "keras")):
     except Exception:  # noqa: BLE001 -- a component that raises has no semantics to diagnose
         return None
     for variant in candidates:
-        if agrees(row, mine, outputs(variant_impl(variant), row)):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # log(0) of a no-delta variant
+            theirs = outputs(variant_impl(variant), row)
+        if agrees(row, mine, theirs):
             fws = [fw for fw in variant.frameworks if fw in frameworks]
             entry = catalogue_entry(variant, fws[0])
             default = f" ({entry.default})" if entry is not None else ""

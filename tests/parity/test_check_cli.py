@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from parity.check.faults import get as fault
-from parity.check.patch import Edit, reference_copy
+from parity.check.patch import reference_copy
 from parity.check.suite import check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

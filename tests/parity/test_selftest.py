@@ -27,9 +27,7 @@ def test_the_shipped_set_spans_layers_functions_optimizers_and_the_seeds():
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
 def test_planted_fault_is_caught(fault, tmp_path):
-    if fault.component != "ThreeLayerNet" and "torch" not in default_frameworks() and \
-            fault.component not in ("MultiLayerNet", "MultiLayerNetExtend"):
-        pytest.skip("torch is not installed: most faults are checked against torch")
+    pytest.importorskip("torch", reason="the planted faults are checked against torch and numerical gradients")
     outcome = run_fault(fault, str(tmp_path), default_frameworks())
     assert outcome.caught, outcome.detail
     assert fault.component in outcome.failing
@@ -61,11 +59,20 @@ def test_edit_that_does_not_fit_the_reference_raises():
         apply_edits(sources, [Edit("nolayers.py", "a", "b")])
 
 
-def test_selftest_reports_the_share(monkeypatch):
+def test_selftest_reports_the_share():
+    pytest.importorskip("torch")
     few = [fault_table.get("sse-no-half"), fault_table.get("seed004-decay-not-in-gradient")]
-    result = selftest(few, frameworks=("torch", "numerical") if "torch" in default_frameworks() else ("numerical",))
+    result = selftest(few, frameworks=("torch", "numerical"))
     text = render(result)
-    if "torch" in default_frameworks():
-        assert result.ok and result.share == 1.0
-        assert "caught 2 / 2 planted faults (100%)" in text
+    assert result.ok and result.share == 1.0
+    assert "caught 2 / 2 planted faults (100%)" in text
     assert "control (unedited copy of the reference): pass" in text
+
+
+def test_a_fault_that_is_not_caught_counts_against_the_share(tmp_path):
+    """The judge is not a rubber stamp: a harmless edit (a comment) planted as a "fault" is missed."""
+    harmless = fault_table.Fault("harmless-comment", "Relu", "test", "a comment only",
+                                 (Edit("layers.py", "        self.mask = (x <= 0)\n",
+                                       "        self.mask = (x <= 0)  # harmless\n"),))
+    outcome = run_fault(harmless, str(tmp_path), ("numerical",))
+    assert not outcome.caught and outcome.status == "pass"

@@ -229,7 +229,8 @@ def catalogue(results):
     for r in sorted(cat.get("rows", []), key=lambda r: (_cat_rank(r["status"]), r["component"], r["id"], r["framework"])):
         fw = f"{r['framework']}[{r['backend']}]" if r.get("backend") else r["framework"]
         rows.append([r["id"], r["component"], fw, MARK.get(r["status"], r["status"]), r["default"], r["book"],
-                     f"{e(r['default_residual'])} {r.get('unit', '')}".strip(), e(r["configured_residual"]),
+                     r["detail"] if r["status"] == "skipped" else f"{e(r['default_residual'])} {r.get('unit', '')}".strip(),
+                     e(r["configured_residual"]),
                      _band(r.get("expected_residual")), r["fix"]])
         classes.append(css_class(r["status"]))
     blocks.append(("table", ["id", "component", "framework", "status", "as it comes", "book", "default residual",

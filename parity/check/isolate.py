@@ -11,7 +11,8 @@ imports ``preload`` (torch, keras, the parity engine) once and forks a child per
 fork of the calling process would inherit framework thread pools that the parent has already
 started (after one torch matmul in the parent, a forked child's first torch matmul hangs for
 ever), so "fork" is used only where the caller asks for it (``method="fork"``, for work that
-cannot be pickled) and "spawn" where there is no fork server. ``fn`` and ``args`` must pickle
+cannot be pickled; such a child runs torch on one thread, which never touches the inherited pool)
+and "spawn" where there is no fork server. ``fn`` and ``args`` must pickle
 (module-level functions, plain data); the child sends back ``("ok", value)`` or ``("error",
 traceback text)`` through a pipe, and the value must pickle too. A child still running after ``timeout`` seconds is killed (status "timeout"); one that
 dies without an answer (a segfault, ``os._exit``) gives status "error" with its exit code.
@@ -19,6 +20,7 @@ dies without an answer (a segfault, ``os._exit``) gives status "error" with its 
 """
 from dataclasses import dataclass
 import multiprocessing as mp
+import sys
 import time
 import traceback
 
@@ -47,7 +49,11 @@ def _context(method=None, preload=()):
     return ctx
 
 
-def _child(conn, fn, args, kwargs):
+def _child(conn, fn, args, kwargs, forked=False):
+    if forked and "torch" in sys.modules:
+        # NOTE: a plainly forked child inherits torch's intra-op thread pool as dead threads; one
+        # thread never touches that pool (without this the first matmul hangs).
+        sys.modules["torch"].set_num_threads(1)
     try:
         value = fn(*args, **kwargs)
         conn.send(("ok", value))
@@ -71,7 +77,8 @@ def run_isolated(fn, args=(), kwargs=None, timeout=60.0, preload=(), method=None
             return Outcome("error", error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - start)
     ctx = _context(method, preload)
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args, kwargs), daemon=True)
+    forked = ctx.get_start_method() == "fork"
+    proc = ctx.Process(target=_child, args=(send, fn, args, kwargs, forked), daemon=True)
     proc.start()
     send.close()
     answer = None

@@ -29,9 +29,9 @@ def row_unit(impl, row_name, frameworks, dtypes, device, variant_dir=None):
 
 
 def net_unit(impl, name, frameworks, variant_dir=None):
-    """Child: the net configuration's records; the localization is in the failing messages."""
+    """Child: the net configuration's records, and the gradient localization where a gradient failed."""
     _child_setup(variant_dir)
     records = netcheck.run(impl, name, frameworks)
-    bad = [r for r in records if r.status == "fail"]
-    return records, (bad[0].message.rpartition("; ")[2] if bad and "; first divergent" in bad[0].message
-                     else bad[0].message if bad else "")
+    localized = [r.message.rpartition("; ")[2] for r in records
+                 if r.status == "fail" and "; first divergent" in r.message]
+    return records, (localized[0] if localized else "")

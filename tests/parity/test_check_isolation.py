@@ -54,3 +54,19 @@ def test_raising_hanging_and_wrong_shape_components_are_reported_and_the_rest_ru
     assert by["Tanh"].status == "pass" and by["softmax"].status == "pass"
     assert not result.ok
     assert [s.component for s in result.summaries] == ["Affine", "Relu", "Sigmoid", "Tanh", "softmax"]
+
+
+def test_module_object_implementation_runs_in_a_forked_child_after_torch_ran_here():
+    """An implementation given as a module object cannot be loaded again by name, so its child is
+    a plain fork of this process; torch has already computed here, and the child still finishes."""
+    torch = pytest.importorskip("torch")
+    import types
+
+    import reference
+
+    (torch.randn(300, 300) @ torch.randn(300, 300)).sum()  # start this process's thread pool
+    pkg = types.ModuleType("not_importable_impl")
+    pkg.layers = reference.layers
+    pkg.functions = reference.functions
+    result = check(pkg, frameworks=("torch",), dtypes=("float64",), components=["Affine", "softmax"], timeout=15)
+    assert [s.status for s in result.summaries] == ["pass", "pass"], [s.message for s in result.summaries]

@@ -11,7 +11,7 @@ import csv
 import json
 from pathlib import Path
 
-from harness.report import document, html, markdown, plots, summary
+from harness.report import document, html, markdown, summary
 from harness.runners.io import jsonable
 
 SCHEMA = "scratch-parity/report/1"
@@ -54,6 +54,8 @@ def _clear_previous(out):
 
 def make_plots(results, out):
     """{experiment name or "seeds": png file name} for what could be drawn."""
+    from harness.report import plots  # matplotlib only when there is something to draw
+
     pictures = {}
     for x in results.get("experiments", []):
         if x.get("result") and plots.experiment_figure(x, out / f"{x['name']}.png"):

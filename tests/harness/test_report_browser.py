@@ -65,8 +65,7 @@ def test_page_loads_with_tables_and_decoded_images(report, tmp_path):
 
 
 def test_screenshot_is_a_rendered_page(report, tmp_path):
-    from PIL import Image
-
+    Image = pytest.importorskip("PIL.Image")
     shot = tmp_path / "shot.png"
     _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,4000", (report / "index.html").as_uri())
     image = Image.open(shot).convert("RGB")

@@ -93,11 +93,14 @@ def headline_blocks(results, op_only=False):
         for x in h["experiments"]:
             d = "; ".join(f"{fw} {e(v)}" for fw, v in x["max_abs_dloss"].items()) or "-"
             acc = "; ".join(f"{fw} {e(v, '.4f')}" for fw, v in x["final_test_acc"].items() if v is not None) or "-"
-            rows.append([x["name"], MARK.get(x["status"], x["status"]), e(x["iters"], ",") if x["iters"] else "-", d, acc,
-                         x["error"] or ""])
+            iters = "-" if not x["iters"] else e(x["iters"], ",") + (
+                f" of {x['full_iters']:,}" if x.get("full_iters") and x["full_iters"] != x["iters"] else "")
+            anchor = "; ".join((e(a["low"], ".4f") if a["low"] == a["high"] else f"{e(a['low'], '.4f')}–{e(a['high'], '.4f')}")
+                               + f" (seed {a['seed']})" for a in x["anchors"]) or "-"
+            rows.append([x["name"], MARK.get(x["status"], x["status"]), iters, d, acc, anchor, x["error"] or ""])
             bad = x["status"] != "ok" or any(v is None or v > _tol(results, x) for v in x["max_abs_dloss"].values())
             classes.append("fail" if bad else "pass")
-        out.append(("table", ["experiment", "status", "iterations", "max |Δloss| vs numpy", "final test accuracy", "note"],
+        out.append(("table", ["experiment", "status", "iterations", "max |Δloss| vs numpy", "final test accuracy", "anchor on this data set", "note"],
                     rows, classes))
     return out
 

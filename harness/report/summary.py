@@ -166,10 +166,12 @@ def headline(results):
     for e in results["experiments"]:
         res = e.get("result") or {}
         experiments.append({
-            "name": e["name"], "status": e["status"], "iters": res.get("iters"),
+            "name": e["name"], "status": e["status"], "iters": res.get("iters"), "full_iters": e.get("full_iters"),
             "max_abs_dloss": {fw: c.get("max_abs_dloss") for fw, c in res.get("comparison", {}).items()},
             "final_test_acc": {fw: run.get("final_test_acc") for fw, run in res.get("runs", {}).items()},
             "error": (e.get("error") or {}).get("error"),
+            "anchors": [a for a in (res.get("experiment") or {}).get("anchors", [])
+                        if a["dataset"] == (results.get("dataset") or {}).get("name")],
         })
     return {"counts": counts(records),
             "by_framework": {fw: counts(rs) for fw, rs in sorted(by_fw.items(), key=lambda kv: _label_order(kv[0]))},

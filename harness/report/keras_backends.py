@@ -28,12 +28,12 @@ def other_backends(asked=None):
     installed) other than the one this process uses."""
     from parity.frameworks import keras_backend
 
-    asked = BACKENDS if asked is None else tuple(asked)
+    if asked is None:
+        asked = tuple(b for b in BACKENDS if importlib.util.find_spec(_NEEDS[b]) is not None)
     unknown = [b for b in asked if b not in BACKENDS]
     if unknown:
         raise ValueError(f"--keras-backends: unknown {unknown}; use some of {','.join(BACKENDS)}")
-    current = keras_backend()
-    return [b for b in asked if b != current and (asked is not None or importlib.util.find_spec(_NEEDS[b]))]
+    return [b for b in asked if b != keras_backend()]
 
 
 def run_backend(backend, options, timeout=900):

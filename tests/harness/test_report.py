@@ -211,3 +211,15 @@ def test_pytest_parity_report_writes_the_op_level_report_of_the_run(tmp_path):
     first = [line for line in matrix_table.splitlines() if line.startswith("| Affine")][0]
     assert "| dW |" in first and "✗ FAIL" in first
     assert '<tr class="fail"><td class="s">Affine</td>' in (faulty / "index.html").read_text()
+
+
+def test_keras_backends_to_run_in_subprocesses(monkeypatch):
+    from harness.report import keras_backends
+
+    monkeypatch.setattr("parity.frameworks.keras_backend", lambda: "tensorflow")
+    assert keras_backends.other_backends(("tensorflow", "torch")) == ["torch"]
+    assert keras_backends.other_backends(("tensorflow",)) == []
+    monkeypatch.setattr(keras_backends.importlib.util, "find_spec", lambda name: None if name == "torch" else object())
+    assert keras_backends.other_backends() == []  # torch not installed: no keras[torch] by default
+    with pytest.raises(ValueError, match="jax"):
+        keras_backends.other_backends(("jax",))

@@ -25,10 +25,10 @@ def add_arguments(parser):
     parser.add_argument("--frameworks", default="numpy,torch,keras", help="comma-separated (default all three)")
     parser.add_argument("--experiments", default=None, help="comma-separated experiment names or .toml paths (default all)")
     parser.add_argument("--iters", type=int, default=None,
-                        help="run every experiment for N iterations (default: full schedule where an anchor was "
-                             "measured on the data set, --short-iters otherwise)")
+                        help="run every experiment for N iterations (default: each one's full schedule)")
     parser.add_argument("--short-iters", type=int, default=DEFAULT_SHORT_ITERS,
-                        help=f"length of the experiments without an anchor on the data set (default {DEFAULT_SHORT_ITERS})")
+                        help="cut the experiments WITHOUT an anchor on the data set to N iterations (anchored ones "
+                             "keep their full schedule; default: no cut)")
     parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds in the sweep (default {DEFAULT_SEEDS}; 0: none)")
     parser.add_argument("--seed-iters", type=int, default=DEFAULT_SEED_ITERS,
                         help=f"iterations per seed in the sweep (default {DEFAULT_SEED_ITERS})")

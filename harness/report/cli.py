@@ -16,8 +16,8 @@ def _split(text):
 
 
 def add_arguments(parser):
-    from harness.report.collect import (DEFAULT_SEED_EXPERIMENT, DEFAULT_SEED_ITERS, DEFAULT_SEEDS,
-                                        DEFAULT_SHORT_ITERS)
+    from harness.report.collect import (DEFAULT_SEED_DTYPE, DEFAULT_SEED_EXPERIMENT, DEFAULT_SEED_ITERS,
+                                        DEFAULT_SEEDS, DEFAULT_SHORT_ITERS)
 
     parser.add_argument("--out", default="reports/latest", help="report directory (default reports/latest)")
     parser.add_argument("--dataset", default="auto", help="mnist, fashion-mnist, mnist-5k or auto (default)")
@@ -33,6 +33,8 @@ def add_arguments(parser):
     parser.add_argument("--seed-iters", type=int, default=DEFAULT_SEED_ITERS,
                         help=f"iterations per seed in the sweep (default {DEFAULT_SEED_ITERS})")
     parser.add_argument("--seed-experiment", default=DEFAULT_SEED_EXPERIMENT, help="experiment of the seeds sweep")
+    parser.add_argument("--seed-dtype", default=DEFAULT_SEED_DTYPE,
+                        help=f"dtype of the seeds sweep (default {DEFAULT_SEED_DTYPE}: in float64 the frameworks agree exactly)")
     parser.add_argument("--dtype", default="float64", help="dtype of the experiments (default float64)")
     parser.add_argument("--components", default=None, help="registry rows for the op-level checks (default all)")
     parser.add_argument("--keras-backends", default=None,
@@ -52,7 +54,7 @@ def handler(args):
     options = ReportOptions(
         out=args.out, dataset=args.dataset, data_dir=args.data_dir, frameworks=_split(args.frameworks),
         experiments=_split(args.experiments), iters=args.iters, short_iters=args.short_iters, seeds=args.seeds,
-        seed_iters=args.seed_iters, seed_experiment=args.seed_experiment, dtype=args.dtype,
+        seed_iters=args.seed_iters, seed_experiment=args.seed_experiment, seed_dtype=args.seed_dtype, dtype=args.dtype,
         components=_split(args.components), keras_backends=_split(args.keras_backends), impl=args.impl,
         quick=args.quick, progress=not args.no_progress)
     start = time.perf_counter()

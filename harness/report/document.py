@@ -321,7 +321,7 @@ def seeds(results, plots):
         return blocks
     sm = s["summary"]
     blocks.append(("p", f"{s['experiment']}, {len(s['seeds'])} seeds ({', '.join(map(str, s['seeds']))}), "
-                        f"{s['iters']:,} of {s.get('full_iters', s['iters']):,} iterations each; each seed draws its "
+                        f"{s['iters']:,} of {s.get('full_iters', s['iters']):,} iterations each, {s.get('dtype', 'float64')}; each seed draws its "
                         f"own initial weights and minibatches, shared by the frameworks. Equivalence: paired TOST on "
                         f"the final test accuracy against numpy, margin ±{sm['margin'] * 100:g} pp, alpha {sm['alpha']}."))
     if plots.get("seeds"):

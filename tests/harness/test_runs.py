@@ -18,13 +18,13 @@ def _iters(experiment):
     return max(ITERS, int(np.ceil(epoch)) + 1)
 
 
-def _skip_keras_torch_float64(framework):
+def _keras_torch_float64(framework):
     """Keras on its torch backend computes float64 matmul/batch-norm at float32 precision (the
-    registry's known difference, see parity.registry.layers): a float64 run cannot hold 1e-9."""
+    registry's known difference, see parity.registry.layers): there a float64 run is held to the
+    float32 loss tolerance (measured over these short runs: 8e-11 to 2e-5)."""
     from parity.frameworks import keras_backend
 
-    if framework == "keras" and keras_backend() == "torch":
-        pytest.xfail("known difference: keras[torch] float64 runs at float32 precision")
+    return framework == "keras" and keras_backend() == "torch"
 
 
 def _skip_unmatched_optimizer(experiment, framework):
@@ -41,7 +41,7 @@ def test_float64_run_matches_reference(name, framework):
     need(framework)
     experiment = load_experiment(name)
     _skip_unmatched_optimizer(experiment, framework)
-    _skip_keras_torch_float64(framework)
+    float32_maths = _keras_torch_float64(framework)
     iters = _iters(experiment)
     result = run_experiment(experiment, mnist_5k(), ("numpy", framework), "float64", seed=0, iters=iters)
     ref, run, cmp = result["runs"]["numpy"], result["runs"][framework], result["comparison"][framework]
@@ -49,6 +49,9 @@ def test_float64_run_matches_reference(name, framework):
     assert ref["init_sha256"] == run["init_sha256"] == result["init_sha256"]
     assert run["iters_done"] == iters and len(run["eval_iters"]) >= 2
     assert run["eval_iters"] == ref["eval_iters"]
+    if float32_maths:
+        assert cmp["max_abs_dloss"] <= LOSS_TOLERANCE["float32"], cmp
+        return
     assert cmp["max_abs_dloss"] <= LOSS_TOLERANCE["float64"], cmp
     assert cmp["first_divergent_iter"] is None
     assert run["test_acc"] == ref["test_acc"] and run["train_acc"] == ref["train_acc"]

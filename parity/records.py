@@ -10,7 +10,7 @@ reference: the size of plain float32 rounding), impl, seed, versions (JSON strin
 ("pass", "fail", "error", "missing", "skipped", "known": a failure listed in the row's
 ``known`` differences, with its reason in the message).
 """
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 import json
 import platform
 

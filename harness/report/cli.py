@@ -65,7 +65,7 @@ def handler(args):
     from harness.report.summary import counts
 
     c = counts(results["ops"]["records"])
-    print(f"op-level: " + ", ".join(f"{n} {s}" for s, n in c.items()))
+    print("op-level: " + ", ".join(f"{n} {s}" for s, n in c.items()))
     for x in results["experiments"]:
         print(f"experiment {x['name']}: {x['status']}" + (f" ({x['error']['error']})" if x.get("error") else ""))
     print(f"report: {paths['html']} and {paths['markdown']} ({time.perf_counter() - start:.0f} s)")

@@ -16,7 +16,7 @@ The budget (``plan_iterations``): by default every experiment runs its full sche
 schedule and the others run their first ``short_iters`` iterations (the report says "2,000 of
 10,000 iterations" beside each); ``iters`` (--iters, --quick) sets every experiment's length.
 """
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 import time
 import traceback
 

@@ -20,16 +20,14 @@ the comparison of the FIRST failing step (case "step-07", message "first mismatc
 implementation in float64 on the same (float32-representable) numbers: ``err_vs_float64`` and
 ``ref_rounding`` as in ``parity.checks.runner``.
 """
-import json
 
 import numpy as np
 
 from parity import cases as case_table
-from parity.checks.runner import _apply_known, _dtype_record, _max_abs, _skipped
+from parity.checks.runner import _apply_known, _dtype_record, _max_abs, _skipped, prepare
 from parity.compare import compare
-from parity.frameworks import device_for, keras_backend, missing_reason
-from parity.impl import load_implementation
-from parity.records import Record, versions
+from parity.frameworks import missing_reason
+from parity.records import Record
 from parity.tolerances import tolerance
 
 PARAM_SHAPES = {"W1": (5, 4), "b1": (4,), "W2": (4, 3)}
@@ -195,18 +193,9 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
     """Records for one optimizer row x framework x dtype: one per check ("params", "state", "dtype")."""
     if row.kind != "optimizer":
         raise ValueError(f"parity.checks.optimizers: {row.name} is a {row.kind!r} row, not an optimizer")
-    impl = load_implementation(impl)
-    dtype = str(dtype)
-    run_device = device_for(framework, device)
-    backend_name = keras_backend() if framework == "keras" else ""
-    base = dict(impl=impl.name, seed=case_table.SEED, device=run_device, backend=backend_name,
-                versions=json.dumps(versions()))
-    if dtype not in row.dtypes:
-        return _skipped(row, framework, dtype, base, f"{dtype} is not among the row's dtypes {row.dtypes}")
-    cls = impl.get(row.reference)
-    if cls is None:
-        return _skipped(row, framework, dtype, base, f"the implementation {impl.name} has no {row.reference}",
-                        status="missing")
+    impl, dtype, run_device, backend_name, base, cls, early = prepare(row, framework, dtype, impl, device)
+    if early is not None:
+        return early
     if framework not in DRIVERS:
         return _skipped(row, framework, dtype, base, f"optimizers are checked against torch and keras, not {framework}")
     reason = missing_reason(framework, run_device)

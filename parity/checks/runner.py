@@ -230,22 +230,31 @@ def _max_abs(a, b):
     return float(d.max()) if d.size else 0.0
 
 
-def run(row, framework, dtype, impl="reference", device="cpu"):
-    """Records for one registry row (kind "layer" or "function") x framework x dtype, one per
-    case x check. framework: "torch", "keras" or "numerical" (layers, float64)."""
+def prepare(row, framework, dtype, impl, device):
+    """What every runner starts with: (implementation, dtype, device, keras backend name, the
+    records' common fields, the row's component or None, early records or None). Early records:
+    the dtype is not among the row's, or the implementation lacks the component ("missing")."""
     impl = load_implementation(impl)
     dtype = str(dtype)
     run_device = device_for(framework, device)
     backend_name = keras_backend() if framework == "keras" else ""
     base = dict(impl=impl.name, seed=case_table.SEED, device=run_device, backend=backend_name,
                 versions=json.dumps(versions()))
-
+    component, early = impl.get(row.reference), None
     if dtype not in row.dtypes:
-        return _skipped(row, framework, dtype, base, f"{dtype} is not among the row's dtypes {row.dtypes}")
-    component = impl.get(row.reference)
-    if component is None:
-        return _skipped(row, framework, dtype, base, f"the implementation {impl.name} has no {row.reference}",
-                        status="missing")
+        early = _skipped(row, framework, dtype, base, f"{dtype} is not among the row's dtypes {row.dtypes}")
+    elif component is None:
+        early = _skipped(row, framework, dtype, base, f"the implementation {impl.name} has no {row.reference}",
+                         status="missing")
+    return impl, dtype, run_device, backend_name, base, component, early
+
+
+def run(row, framework, dtype, impl="reference", device="cpu"):
+    """Records for one registry row (kind "layer" or "function") x framework x dtype, one per
+    case x check. framework: "torch", "keras" or "numerical" (layers, float64)."""
+    impl, dtype, run_device, backend_name, base, component, early = prepare(row, framework, dtype, impl, device)
+    if early is not None:
+        return early
     if "grad" in row.config:
         grad_fn = impl.get(row.config["grad"])
         if grad_fn is None:

@@ -198,7 +198,7 @@ def test_pytest_parity_report_writes_the_op_level_report_of_the_run(tmp_path):
     clean, faulty = tmp_path / "clean", tmp_path / "faulty-report"
     done = _run(base + [f"--parity-report={clean}"])
     assert done.returncode == 0, done.stdout[-2000:]
-    assert f"parity report" in done.stdout and str(clean / "index.html") in done.stdout
+    assert "parity report" in done.stdout and str(clean / "index.html") in done.stdout
     results = json.loads((clean / "results.json").read_text())
     recs = results["ops"]["records"]
     assert recs and {(r["component"], r["framework"], r["dtype"]) for r in recs} == {("Affine", "torch", "float64")}

@@ -19,7 +19,6 @@ GlorotNormal = (1, fan_avg, truncated), HeNormal = (2, fan_in, truncated), Lecun
 Builders named ``book_*`` are configured to the book's law (registry rows); the others are Keras's
 default-named initializers, measured by the catalogue of differences.
 """
-import numpy as np
 
 from parity import numerics
 

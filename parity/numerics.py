@@ -3,6 +3,7 @@
 Frameworks are configured only if they are importable; TensorFlow is configured through its
 environment variables before it is imported, so calling this never pays TensorFlow's import.
 """
+from contextlib import contextmanager
 import importlib.util
 import os
 import sys
@@ -45,3 +46,20 @@ def configure_tensorflow(tf32=False):
     STATE["tf_op_determinism"] = True
     STATE["tf_tf32"] = tf.config.experimental.tensor_float_32_execution_enabled()
     return STATE
+
+
+@contextmanager
+def torch_tf32(enabled):
+    """torch's TF32 switches (cuBLAS matmul and cuDNN convolution) set to ``enabled`` inside the
+    block and restored after; STATE follows. TF32 keeps 10 mantissa bits of float32's 23, so a
+    float32 matmul on an Ampere-or-later GPU can differ from full float32 by ~1e-3 relative."""
+    import torch
+
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = enabled
+    STATE["torch_tf32_matmul"] = STATE["torch_tf32_cudnn"] = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+        STATE["torch_tf32_matmul"], STATE["torch_tf32_cudnn"] = before

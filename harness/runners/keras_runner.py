@@ -184,7 +184,13 @@ def run_keras(plan, progress=None):
 
         def accuracy(which):
             x, t = data[which]
-            scores = keras.ops.convert_to_numpy(model.predict_on_batch(x))
+            if backend == "torch":  # predict_on_batch's np.array(tensor) warns under NumPy 2 there
+                import torch
+
+                with torch.no_grad():
+                    scores = model(x, training=False).detach().cpu().numpy()
+            else:
+                scores = keras.ops.convert_to_numpy(model.predict_on_batch(x))
             return np.sum(np.argmax(scores, axis=1) == t) / float(t.shape[0])
 
         return drive(plan, recorder, step, accuracy)

@@ -16,6 +16,11 @@ ITERS = 40
 @pytest.mark.parametrize("k", [0, 7, 25])
 def test_changed_batch_index_found_at_its_iteration(framework, k):
     need(framework)
+    from parity.frameworks import keras_backend
+
+    if framework == "keras" and keras_backend() == "torch":
+        pytest.skip("keras[torch] computes float64 at float32 precision (registry known difference): its "
+                    "|dloss| passes 1e-9 near iteration 20 with no fault, so a 1e-9 locator cannot work there")
     exp = load_experiment("two_layer_relu")
     plan = make_plan(exp, mnist_5k(), "float64", seed=0, iters=ITERS)
     other = (int(plan.batch_indices[k, 0]) + 1) % plan.x_train.shape[0]

@@ -91,6 +91,7 @@ ROWS = (
         note="g + lambda*W into Adam (weights only): torch Adam(weight_decay) is that coupled L2; keras' "
              "weight_decay is decoupled (AdamW): W -= lr*lambda*W outside the adaptive step",
         known=_keras_known("keras weight_decay is decoupled (AdamW: W -= lr*lambda*W), the book adds lambda*W "
-                           "to the gradient Adam sees; keras has no coupled option", ("params", "state")),
+                           "to the gradient Adam sees; no optimizer option couples it (a model-side "
+                           "L2(lambda/2) regularizer does: catalogue weight-decay-decoupled)", ("params", "state")),
     ),
 )

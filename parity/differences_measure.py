@@ -11,13 +11,13 @@ so that a residual of rounding size (~1e-15) is told apart from a semantic one.
 ``Measurement.value`` is the measured difference in ``unit``; ``scale`` is the size of the values
 compared (max |book value|), so the normal tolerance is ``tol.atol + tol.rtol * scale``.
 """
-from contextlib import contextmanager
 from dataclasses import dataclass
 import math
 from typing import Union
 
 import numpy as np
 
+from parity.backends.keras import floatx as keras_floatx
 from reference import functions as ref_functions
 from reference import init as ref_init
 from reference import layers as ref_layers
@@ -74,18 +74,6 @@ def _np(x):
     if hasattr(x, "numpy"):  # keras Variable, TF tensor (np.array(variable) warns on numpy 2)
         return np.asarray(x.numpy())
     return np.asarray(_keras().ops.convert_to_numpy(x))
-
-
-@contextmanager
-def keras_floatx(dtype):
-    """Keras' global float type set to ``dtype`` inside the block, restored after."""
-    keras = _keras()
-    old = keras.config.floatx()
-    keras.config.set_floatx(dtype)
-    try:
-        yield keras
-    finally:
-        keras.config.set_floatx(old)
 
 
 # --- batch normalization ---------------------------------------------------------------------------

@@ -18,13 +18,13 @@ NOTE: Keras stores an optimizer's learning rate as a variable of ``keras.config.
 trajectory would leave the reference's by ~1e-9 within the first iterations. floatx is set to
 the plan's dtype while the model and optimizer are built and trained, and restored afterwards.
 """
-import contextlib
 import os
 
 import numpy as np
 
 from harness.runners.plan import check_initial_weights
 from harness.runners.record import RunRecorder, drive
+from parity.backends.keras import floatx
 
 
 def _keras():
@@ -36,18 +36,6 @@ def _keras():
     if keras.backend.backend() == "tensorflow":
         numerics.configure_tensorflow()
     return keras
-
-
-@contextlib.contextmanager
-def floatx(dtype):
-    """keras.config.floatx() set to ``dtype`` inside the block."""
-    keras = _keras()
-    previous = keras.config.floatx()
-    keras.config.set_floatx(dtype)
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(previous)
 
 
 def book_loss(ops, scores, t):

@@ -24,9 +24,8 @@ implementation in float64 on the same (float32-representable) numbers: ``err_vs_
 import numpy as np
 
 from parity import cases as case_table
-from parity.checks.runner import _apply_known, _dtype_record, _max_abs, _skipped, prepare
+from parity.checks.runner import _apply_known, _dtype_record, _max_abs, _skipped, prepare, unavailable
 from parity.compare import compare
-from parity.frameworks import missing_reason
 from parity.records import Record
 from parity.tolerances import tolerance
 
@@ -198,11 +197,9 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
         return early
     if framework not in DRIVERS:
         return _skipped(row, framework, dtype, base, f"optimizers are checked against torch and keras, not {framework}")
-    reason = missing_reason(framework, run_device)
-    if reason:
-        return _skipped(row, framework, dtype, base, reason)
-    if row.builder(framework) is None:
-        return _skipped(row, framework, dtype, base, f"no {framework} counterpart: {row.note}")
+    skipped = unavailable(row, framework, dtype, run_device, base)
+    if skipped is not None:
+        return skipped
 
     records = []
     for case_id in row.cases:

@@ -249,6 +249,16 @@ def prepare(row, framework, dtype, impl, device):
     return impl, dtype, run_device, backend_name, base, component, early
 
 
+def unavailable(row, framework, dtype, run_device, base):
+    """Skipped records where ``framework`` cannot run here or has no counterpart for ``row``, else None."""
+    reason = missing_reason(framework, run_device)
+    if reason:
+        return _skipped(row, framework, dtype, base, reason)
+    if row.builder(framework) is None:
+        return _skipped(row, framework, dtype, base, f"no {framework} counterpart: {row.note}")
+    return None
+
+
 def run(row, framework, dtype, impl="reference", device="cpu"):
     """Records for one registry row (kind "layer" or "function") x framework x dtype, one per
     case x check. framework: "torch", "keras" or "numerical" (layers, float64)."""
@@ -263,11 +273,9 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
         row = replace(row, config={**row.config, "_grad_fn": grad_fn})
     if framework == "numerical":
         return _run_numerical(row, dtype, component, base)
-    reason = missing_reason(framework, run_device)
-    if reason:
-        return _skipped(row, framework, dtype, base, reason)
-    if row.builder(framework) is None:
-        return _skipped(row, framework, dtype, base, f"no {framework} counterpart: {row.note}")
+    skipped = unavailable(row, framework, dtype, run_device, base)
+    if skipped is not None:
+        return skipped
 
     records = []
     for case_id in row.cases:

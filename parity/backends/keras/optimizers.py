@@ -36,12 +36,11 @@ State, book <- Keras (``book_state``): Momentum / Nesterov ``v = momentums`` (sa
 scale); AdaGrad ``h = accumulators``; RMSprop ``h = velocities``; Adam ``m = momentums``,
 ``v = velocities``.
 """
-from contextlib import contextmanager
-
 import numpy as np
 
 import keras
 
+from parity.backends.keras import floatx  # noqa: F401  (also used by parity.checks.optimizers)
 from parity.backends.keras.layers import variable_numpy
 
 BOOK_DEFAULTS = {
@@ -56,17 +55,6 @@ BOOK_DEFAULTS = {
 BOOK_EPS = 1e-7
 # Inside the sqrt: sqrt(h + 1e-14) = 1e-7 = sqrt(h) + 1e-7 at h = 0 (the closest a constant gets).
 INSIDE_SQRT_EPS = BOOK_EPS ** 2
-
-
-@contextmanager
-def floatx(dtype):
-    """keras.config.floatx() set to ``dtype`` inside the block, restored after."""
-    previous = keras.config.floatx()
-    keras.config.set_floatx(dtype)
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(previous)
 
 
 def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyper):

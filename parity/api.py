@@ -62,6 +62,9 @@ def cached_records(row, framework, dtype, impl, device="cpu"):
 def run_records(impl="reference", frameworks=("torch", "keras"), dtypes=("float64", "float32"),
                 components=None, device="cpu", kinds=None):
     """The Records of every selected row x framework x dtype (see ``run_checks``)."""
+    from parity import numerics
+
+    numerics.ensure_configured()  # determinism on, TF32 and TensorFlow's oneDNN reordering off
     implementation = load_implementation(impl)
     for fw in frameworks:
         if fw not in FRAMEWORK_CHOICES:
@@ -71,7 +74,7 @@ def run_records(impl="reference", frameworks=("torch", "keras"), dtypes=("float6
         run = _runner(row.kind)
         if run is None:
             continue
-        for fw in frameworks:
+        for fw in row.config.get("frameworks", frameworks):  # a row with its own counterpart ("analytic")
             if fw == "numerical" and row.kind != "layer":
                 continue
             for dtype in dtypes:

@@ -195,6 +195,12 @@ _MAKERS = {
     "fn-random": (lambda r: {"x": r.normal(scale=3.0, size=(4, 7))}, {}, False),
     "fn-large": (lambda r: {"x": _large(r)["x"]}, {}, False),
     "fn-zeros": (lambda r: {"x": _relu_zeros(r)["x"]}, {}, _KINK),
+    # numerical_gradient: x of rank 1 to 4 and a function with a known derivative
+    "ng-cube-1d": (lambda r: {"x": r.uniform(-2, 2, 7)}, {"f": "cube"}, False),
+    "ng-sin-2d": (lambda r: {"x": r.uniform(-2, 2, (3, 4))}, {"f": "sin"}, False),
+    "ng-cube-3d": (lambda r: {"x": r.uniform(-2, 2, (2, 3, 4))}, {"f": "cube"}, False),
+    "ng-sin-4d": (lambda r: {"x": r.uniform(-2, 2, (2, 2, 3, 3))}, {"f": "sin"}, False),
+    "ng-closure-2d": (lambda r: {"x": r.uniform(-2, 2, (4, 3))}, {"f": "cube", "closure": True}, False),
 }
 
 CASE_IDS = tuple(_MAKERS)

@@ -2,6 +2,11 @@
 numbers it saw, and a failure message names the label, the count and share of mismatching
 elements, the worst absolute and relative error and where they occur.
 
+A dtype mismatch fails the comparison (``reason == "dtype"``), but the values are still compared
+(both cast to float64, at the tolerance given) and ``values_agree`` says whether they match: a
+float32 input that comes back float64 with the right numbers is a dtype finding, not a numerical
+failure, and the caller decides which it is.
+
     >>> r = compare("Affine-torch-float64-forward", np.ones(3), np.ones(3), Tol(1e-12, 1e-14))
     >>> r.passed, r.max_abs_err
     (True, 0.0)
@@ -29,6 +34,7 @@ class Comparison:
     expected_at_worst: float = float("nan")
     n_mismatch: int = 0
     n_total: int = 0
+    values_agree: bool = False  # the values within tolerance (also where shape is fine but dtype is not)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -38,9 +44,10 @@ class Comparison:
     def message(self):
         if self.reason == "shape":
             return f"{self.label}: shape mismatch: actual {self.extra['actual_shape']}, expected {self.shape}"
-        if self.reason == "dtype":
-            return f"{self.label}: dtype mismatch: actual {self.extra['actual_dtype']}, expected {self.dtype}"
         head = f"{self.label}: {'ok' if self.passed else 'MISMATCH'}"
+        if self.reason == "dtype":
+            head = (f"{self.label}: dtype mismatch: actual {self.extra['actual_dtype']}, expected {self.dtype}; "
+                    f"values after casting: {'ok' if self.values_agree else 'MISMATCH'}")
         return (
             f"{head}: {self.n_mismatch} / {self.n_total} elements ({self.mismatch_pct:.2f}%) outside "
             f"rtol={self.rtol:.3g}, atol={self.atol:.3g}; worst abs err {self.max_abs_err:.3e} at index "
@@ -66,8 +73,6 @@ def compare(label, actual, expected, tol: Tol, check_dtype=True):
     base = dict(label=label, shape=tuple(e.shape), dtype=str(e.dtype), rtol=tol.rtol, atol=tol.atol)
     if a.shape != e.shape:
         return Comparison(passed=False, reason="shape", extra={"actual_shape": tuple(a.shape)}, **base)
-    if check_dtype and a.dtype != e.dtype:
-        return Comparison(passed=False, reason="dtype", extra={"actual_dtype": str(a.dtype)}, **base)
 
     a64 = a.astype(np.float64)
     e64 = e.astype(np.float64)
@@ -80,7 +85,8 @@ def compare(label, actual, expected, tol: Tol, check_dtype=True):
         rel_err = abs_err / np.maximum(np.abs(e64), np.finfo(np.float64).tiny)
     bad = abs_err > bound
     n_total = int(e.size)
-    result = Comparison(passed=not bad.any(), reason="ok", n_total=n_total, n_mismatch=int(bad.sum()), **base)
+    result = Comparison(passed=not bad.any(), reason="ok", n_total=n_total, n_mismatch=int(bad.sum()),
+                        values_agree=not bad.any(), **base)
     if n_total:
         worst = np.unravel_index(int(np.argmax(abs_err)), e.shape) if e.ndim else ()
         result.max_abs_err = float(abs_err.max())
@@ -91,4 +97,7 @@ def compare(label, actual, expected, tol: Tol, check_dtype=True):
     if not result.passed:
         nonfinite = ~np.isfinite(a64) & ~(both_nan | same_inf)
         result.reason = "nonfinite" if nonfinite.any() else "values"
+    if check_dtype and a.dtype != e.dtype:
+        result.passed, result.reason = False, "dtype"
+        result.extra["actual_dtype"] = str(a.dtype)
     return result

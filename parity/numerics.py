@@ -37,6 +37,14 @@ def configure(tf32=False):
     return STATE
 
 
+def ensure_configured():
+    """``configure()`` once per process (the library entry ``parity.run_checks`` calls this, so it
+    runs with the same numerics as the CLI and the tests); STATE afterwards."""
+    if "tf32" not in STATE:
+        configure()
+    return STATE
+
+
 def configure_tensorflow(tf32=False):
     """Op determinism and TF32 for an imported TensorFlow (called by the keras adapter)."""
     import tensorflow as tf

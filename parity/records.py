@@ -6,9 +6,17 @@ component, kind, framework ("reference" for checks without a framework), backend
 running_var, eval_forward, step_k/param, state_k/...), case (input case id), passed, max_abs_err,
 max_rel_err, rtol, atol, n_mismatch, n_total, worst_index, message, err_vs_float64 (float32 only:
 framework's error against the float64 reference), ref_rounding (float32 reference vs float64
-reference: the size of plain float32 rounding), impl, seed, versions (JSON string), status
-("pass", "fail", "error", "missing", "skipped", "known": a failure listed in the row's
-``known`` differences, with its reason in the message).
+reference: the size of plain float32 rounding), impl, seed, versions (JSON string), provenance (where the implementation's component is defined:
+"layers.py:88"), dtype_finding (where the values agree but a dtype does not: which side returned
+which dtype), limit (where the case is one the book's own code cannot run: why), status:
+
+- "pass"; "fail"; "known": a failure listed in the row's ``known`` differences (reason in the
+  message); "dtype": the values agree after casting, the dtype does not (a finding, failing only
+  under ``strict_dtype``); "limit": the implementation raised on a case the book's own code cannot
+  run either (the row's ``book_limits``), a note, not a failure;
+- "error": the implementation raised, or its file did not import; "outside": the component, or
+  book code its module imports, comes from outside the implementation (not the user's code);
+- "missing": the implementation lacks it; "skipped": not applicable or the framework is absent.
 """
 from dataclasses import asdict, dataclass
 import json
@@ -40,6 +48,9 @@ class Record:
     seed: int = 0
     status: str = ""
     versions: str = ""
+    provenance: str = ""
+    dtype_finding: str = ""
+    limit: str = ""
 
     def __post_init__(self):
         if not self.status:
@@ -47,7 +58,10 @@ class Record:
 
     @classmethod
     def from_comparison(cls, comparison, **fields):
-        """A record from a ``parity.compare.Comparison`` plus the identifying fields."""
+        """A record from a ``parity.compare.Comparison`` plus the identifying fields. A dtype
+        mismatch whose values agree gets status "dtype"."""
+        if comparison.reason == "dtype" and comparison.values_agree:
+            fields.setdefault("status", "dtype")
         return cls(
             passed=comparison.passed,
             max_abs_err=comparison.max_abs_err,

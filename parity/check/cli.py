@@ -30,30 +30,46 @@ def _clean(value):
 
 
 def write_json(path, result):
-    """{"impl", "ok", "summary": [one per component], "records": [every Record's fields]}."""
+    """{"impl", "ok", "verdict", "problems": [the implementation's problems, first], "summary":
+    [one per component], "records": [every Record's fields]}."""
     from dataclasses import asdict
 
+    problems = [{**asdict(p), "where": p.where} for p in result.problems]
     summary = [{k: _clean(v) for k, v in asdict(s).items() if k != "records"} for s in result.summaries]
     records = [{k: _clean(v) for k, v in asdict(r).items()} for r in result.records]
     with open(path, "w") as f:
-        json.dump({"impl": result.impl, "ok": result.ok, "summary": summary, "records": records}, f, indent=1)
+        json.dump({"impl": result.impl, "ok": result.ok, "verdict": result.verdict, "problems": problems,
+                   "summary": summary, "records": records}, f, indent=1)
 
 
 def cmd_check(args):
     from parity.check.suite import check, main_progress
     from parity.check.table import render
 
+    from parity.impl import load_implementation
+
     timeout = None if args.timeout == 0 else args.timeout
     try:
-        result = check(args.impl, frameworks=_list(args.frameworks), dtypes=_list(args.dtypes),
+        impl = load_implementation(args.impl)
+    except ValueError as e:
+        print(f"parity check: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if impl.problems:  # first, before any check runs: the user sees the cause at once
+        print(f"parity check: {impl.name}: {len(impl.problems)} problem(s) in its files:", file=sys.stderr)
+        for p in impl.problems:
+            print(f"  {p.describe()}", file=sys.stderr)
+    try:
+        result = check(impl, frameworks=_list(args.frameworks), dtypes=_list(args.dtypes),
                        components=_list(args.components) if args.components else None,
                        kinds=_list(args.kinds) if args.kinds else None, device=args.device,
-                       timeout=timeout, progress=None if args.quiet else main_progress)
+                       timeout=timeout, progress=None if args.quiet else main_progress,
+                       strict_dtype=args.strict_dtype)
     except ValueError as e:
         print(f"parity check: {e}", file=sys.stderr)
         return EXIT_USAGE
     print(f"implementation: {result.impl}")
-    print(render(result.summaries))
+    print(render(result.summaries, problems=result.problems))
+    print(result.verdict)
     if args.json:
         write_json(args.json, result)
         print(f"records written to {args.json}")
@@ -80,33 +96,52 @@ def cmd_selftest(args):
 
 
 def cmd_localize(args):
-    from parity.check import netcheck, nets
+    from parity.check import netbuild, netcheck, nets
     from parity.impl import load_implementation
 
     try:
         impl = load_implementation(args.impl)
-        cfg = netcheck.config(args.net)
+        cfg = netbuild.config(args.net)
     except ValueError as e:
         print(f"parity localize: {e}", file=sys.stderr)
         return EXIT_USAGE
-    cls = impl.get(cfg.reference)
-    if cls is None:
-        print(f"parity localize: {impl.name} has no {cfg.reference}", file=sys.stderr)
-        return EXIT_USAGE
+    found = impl.lookup(cfg.reference)
+    if found.status != "found":
+        print(f"parity localize: {found.message}", file=sys.stderr)
+        return EXIT_USAGE if found.status == "missing" else EXIT_FAIL
+    try:
+        built = netbuild.build(found.obj, cfg)
+    except Exception as e:  # noqa: BLE001 -- NetBuildError, or the user's constructor raised
+        print(f"parity localize: {cfg.name} ({found.provenance}): {e}", file=sys.stderr)
+        return EXIT_FAIL
     x, t = netcheck.data()
-    net = netcheck.build(cls, cfg)
-    loc = nets.localize_gradients(net, x, t)
-    print(f"{cfg.name} of {impl.name}: gradients in backprop order (relative error; tolerance {nets.NET_GRAD_RTOL:g})")
+    print(f"{cfg.name} of {impl.name} ({found.provenance}), built as {built.call}")
+    for note in built.notes:
+        print(f"  {note}")
+    rand = netbuild.randomness(built.net, x, t)
+    if rand.note:
+        print(f"  {rand.note}")
+    if not rand.fixed:
+        return EXIT_FAIL
+    try:
+        loc = nets.localize_gradients(built.net, x, t, seed=rand.seed)
+    except Exception as e:  # noqa: BLE001
+        print(f"parity localize: {cfg.name}.gradient raised {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"gradients in backprop order (relative error; tolerance {nets.NET_GRAD_RTOL:g})")
     print(f"  {'param':<8} {'layer':<22} {'vs numerical':>13} {'vs torch':>10}")
     for p in loc.params:
         print(f"  {p.param:<8} {p.layer:<22} {p.numerical:>13.2e} {p.torch:>10.2e}  {p.problem}")
     if loc.torch_note:
         print(f"  (torch not compared: {loc.torch_note})")
     print(loc.describe())
-    ref_cls = load_implementation("reference").get(cfg.reference)
-    fwd = nets.localize_forward(netcheck.build(cls, cfg), netcheck.build(ref_cls, cfg, netcheck.activation_of(net)), x)
+    twin, why = netbuild.reference_twin(built.net)
+    if twin is None:
+        print(f"forward not compared with the reference: {why}")
+        return EXIT_OK if loc.first_divergent is None else EXIT_FAIL
+    fwd = nets.localize_forward(built.net, twin, x, copy_weights=False)
     if not fwd.note:
-        print("forward, layer by layer against the reference net (relative gap, its change):")
+        print("forward, layer by layer against the reference net of the same architecture (relative gap, its change):")
         for g in fwd.layers:
             print(f"  {g.layer:<22} {g.gap:>10.2e} {g.rate:>+10.2e}")
     print(fwd.describe())
@@ -129,6 +164,8 @@ def parser():
                    help="seconds per component, each run in a child process (0: in this process, no limit)")
     c.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    c.add_argument("--strict-dtype", action="store_true",
+                   help="a dtype finding (float32 in, float64 out, values right) fails the component")
     c.set_defaults(fn=cmd_check)
 
     s = sub.add_parser("selftest", help="plant the shipped faults in copies of the reference and check each")

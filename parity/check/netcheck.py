@@ -1,90 +1,40 @@
 """Net checks for ``python -m parity check``: every net class the implementation has is built
-small, given seeded weights, and checked as Records (kind "net"):
+small from its own constructor's signature (``parity.check.netbuild``), given seeded weights, and
+checked as Records (kind "net"):
 
 - check = parameter key ("W1", "gamma2", ...), framework "numerical": ``net.gradient`` against the
-  numerical gradient of the net's own loss; framework "torch": against torch autograd of the
+  numerical gradient of the net's OWN loss; framework "torch": against torch autograd of the
   book's loss on the same parameters (``parity.check.nets.localize_gradients``). max_rel_err is
   ``reference.gradient.relative_error``; a failure's message names the first divergent parameter
-  in backprop order.
-- check "forward", framework "reference": layer outputs against the reference net of the same
-  class on the same weights; a failure names the layer where the gap first jumps
-  (``localize_forward``).
+  in backprop order. A net whose loss is random (dropout active in ``loss``) is checked with
+  NumPy's RNG reseeded before every call (said in the notes).
+- check "loss" / "accuracy", framework "predict": the net agrees with itself: ``loss(x, t)`` is the
+  book's cross-entropy of ``softmax(predict(x))`` (of ``predict(x)`` itself where it returns
+  probabilities, as the book's chapter-4 net) plus its weight decay 0.5*lambda*sum(W^2), and
+  ``accuracy(x, t)`` is the share of ``argmax(predict(x))`` equal to the labels.
+- check "forward", framework "reference": layer outputs against the shipped reference net of the
+  SAME architecture (``netbuild.reference_twin``: the user's layers and weights, position by
+  position); a failure names the layer where the gap first jumps (``localize_forward``).
 - check "predict", framework "reference": ``net.predict(x)`` as the net is called at test time
-  (inference mode) after one ``gradient`` call, against the reference net treated the same way.
+  (inference mode) after one ``gradient`` call, against the twin treated the same way.
+Where the architectures differ (or there are no ``layers``), forward and predict are skipped and
+the reason is said; they never compare different nets.
 
-The configurations (``NETS``) use the book's constructor signatures; activations are chosen so
-that no ReLU kink lies within the difference step of a pre-activation (sigmoid / tanh where the
-signature takes one), and weight decay and batch norm are switched on where the class has them,
-so that the parts the seeds got wrong are exercised. Weights are N(0, 0.3^2) (gamma 1 + N(0, 0.2^2)):
-large enough that every gradient is 1e-2 or more (a bias before batch norm: exactly 0), small enough
-that the true class keeps a probability above 0.16, which keeps the book's dropped 1e-7 in the
-SoftmaxWithLoss backward below 1e-6 relative (see ``parity.check.nets.NET_GRAD_RTOL``).
+The configurations (``netbuild.NETS``) use the book's constructor argument names. Weights are
+N(0, 0.3^2) (gamma 1 + N(0, 0.2^2)): large enough that every gradient is 1e-2 or more (a bias
+before batch norm: exactly 0), small enough that the true class keeps a probability above 0.16,
+which keeps the book's dropped 1e-7 in the SoftmaxWithLoss backward below 1e-6 relative (see
+``parity.check.nets.NET_GRAD_RTOL``).
 """
-from dataclasses import dataclass, field
-import inspect
-
 import numpy as np
 
 from parity.check import nets
+from parity.check.netbuild import (C, D, N, NETS, SEED, NetBuildError, Randomness, activation_of,  # noqa: F401
+                                   build, config, randomness, reference_twin)
 from parity.compare import compare
 from parity.impl import load_implementation
 from parity.records import Record
 from parity.tolerances import Tol, tolerance
-
-SEED = 1234
-N, D, C = 4, 6, 3
-ACTIVATION_CLASSES = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
-
-
-@dataclass(frozen=True)
-class NetConfig:
-    name: str
-    reference: str          # where the implementation holds the class
-    args: tuple
-    kwargs: dict = field(default_factory=dict)
-
-
-NETS = (
-    NetConfig("TwoLayerNet", "two_layer_net.TwoLayerNet", (D, 5, C)),
-    NetConfig("ThreeLayerNet", "three_layer_net.ThreeLayerNet", (D, 5, 4, C), {"activation": "sigmoid"}),
-    NetConfig("MultiLayerNet", "multi_layer_net.MultiLayerNet", (D, [5, 4], C),
-              {"activation": "sigmoid", "weight_decay_lambda": 0.1}),
-    NetConfig("MultiLayerNetExtend", "multi_layer_net_extend.MultiLayerNetExtend", (D, [5, 4, 4], C),
-              {"activation": "tanh", "weight_decay_lambda": 0.1, "use_batchnorm": True}),
-)
-
-
-def config(name):
-    for c in NETS:
-        if c.name == name:
-            return c
-    raise ValueError(f"no net configuration {name!r}; known: {[c.name for c in NETS]}")
-
-
-def build(cls, cfg, activation=None):
-    """``cls(*args, **kwargs)`` with the keyword arguments its signature takes, seeded weights
-    written in place (so layers that share the arrays see them)."""
-    try:
-        accepted = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        accepted = {}
-    kwargs = dict(cfg.kwargs)
-    if activation is not None:
-        kwargs["activation"] = activation
-    has_var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-    kwargs = {k: v for k, v in kwargs.items() if k in accepted or has_var_kw}
-    np.random.seed(SEED)  # nets that draw from NumPy's global RNG, as the book's do
-    net = cls(*cfg.args, **kwargs)
-    rng = np.random.default_rng(SEED)
-    for key in sorted(net.params):
-        p = net.params[key]
-        if key.startswith("gamma"):
-            p[...] = 1.0 + 0.2 * rng.standard_normal(np.shape(p))
-        elif key.startswith("beta"):
-            p[...] = 0.2 * rng.standard_normal(np.shape(p))
-        else:
-            p[...] = 0.3 * rng.standard_normal(np.shape(p))
-    return net
 
 
 def data():
@@ -94,32 +44,59 @@ def data():
     return x, t
 
 
-def activation_of(net):
-    """The activation the net's ``layers`` use ("relu", "sigmoid", "tanh"), or None."""
-    for layer in (getattr(net, "layers", None) or {}).values():
-        name = ACTIVATION_CLASSES.get(type(layer).__name__)
-        if name:
-            return name
-    return None
-
-
-def _record(cfg, framework, check, passed, message, impl, **fields):
+def _record(cfg, framework, check, passed, message, impl, provenance="", **fields):
     return Record(component=cfg.name, kind="net", framework=framework, dtype="float64", check=check,
-                  passed=passed, case=cfg.name, message=message, impl=impl.name, seed=SEED, **fields)
+                  passed=passed, case=cfg.name, message=message, impl=impl.name, seed=SEED,
+                  provenance=provenance, **fields)
 
 
 def run(impl, name, frameworks=("torch", "numerical")):
-    """Records for the net configuration ``name`` (missing where the implementation lacks the class)."""
+    """(records, notes) for the net configuration ``name``: records as the module docstring says
+    ("missing" / "error" / "outside" where the implementation's class is not usable), notes: how
+    it was built and checked, one line each."""
     impl = load_implementation(impl)
     cfg = config(name)
-    cls = impl.get(cfg.reference)
-    if cls is None:
-        return [_record(cfg, "-", "-", False, f"the implementation {impl.name} has no {cfg.reference}", impl,
-                        status="missing")]
+    found = impl.lookup(cfg.reference)
+    where = found.provenance
+    if found.status != "found":
+        return [_record(cfg, "-", "-", False, found.message, impl, where, status=found.status)], []
+    try:
+        built = build(found.obj, cfg)
+    except NetBuildError as e:
+        return [_record(cfg, "-", "-", False, f"{cfg.name}: {e}", impl, where, status="error")], []
+    except Exception as e:  # noqa: BLE001 -- the user's constructor or params raised
+        return [_record(cfg, "-", "-", False, f"{cfg.name}: building it raised {type(e).__name__}: {e}", impl, where,
+                        status="error")], []
+    notes = [f"built as {built.call}"] + built.notes
     x, t = data()
-    net = build(cls, cfg)
-    loc = nets.localize_gradients(net, x, t, with_torch="torch" in frameworks)
-    where = loc.describe()
+    net = built.net
+    try:
+        rand = randomness(net, x, t)
+    except Exception as e:  # noqa: BLE001
+        return [_record(cfg, "-", "loss", False, f"{cfg.name}: loss(x, t) raised {type(e).__name__}: {e}", impl, where,
+                        status="error")], notes
+    if rand.note:
+        notes.append(rand.note)
+    records = []
+    if rand.fixed:
+        records += _gradient_records(impl, cfg, net, x, t, frameworks, rand, where)
+    else:
+        records.append(_record(cfg, "numerical", "gradient", False, f"{cfg.name}: not checked: {rand.note}", impl,
+                               where, status="skipped"))
+    records += _self_records(impl, cfg, found.obj, built, x, t, rand, where)
+    twin_records, twin_note = _reference_records(impl, cfg, found.obj, built, x, t, rand, where)
+    if twin_note:
+        notes.append(twin_note)
+    return records + twin_records, notes
+
+
+def _gradient_records(impl, cfg, net, x, t, frameworks, rand, where):
+    try:
+        loc = nets.localize_gradients(net, x, t, with_torch="torch" in frameworks, seed=rand.seed)
+    except Exception as e:  # noqa: BLE001 -- gradient() or loss() raised
+        return [_record(cfg, "-", "gradient", False, f"{cfg.name}: gradient(x, t) raised {type(e).__name__}: {e}",
+                        impl, where, status="error")]
+    described = loc.describe()
     records = []
     tol = Tol(nets.NET_GRAD_RTOL, 0.0, "relative to the gradient's scale (parity.check.nets.NET_GRAD_RTOL)")
     for fw in ("numerical", "torch"):
@@ -127,7 +104,7 @@ def run(impl, name, frameworks=("torch", "numerical")):
             continue
         if fw == "torch" and loc.torch_note:
             records.append(_record(cfg, "torch", "gradient", False, f"{cfg.name}: not compared with torch: "
-                                   f"{loc.torch_note}", impl, status="skipped"))
+                                   f"{loc.torch_note}", impl, where, status="skipped"))
             continue
         for p in loc.params:
             rel = p.numerical if fw == "numerical" else p.torch
@@ -136,42 +113,125 @@ def run(impl, name, frameworks=("torch", "numerical")):
             detail = p.problem or f"backprop vs {fw}: relative error {rel:.3e} (tolerance {tol.rtol:g})"
             msg = f"{cfg.name}-{fw}-{p.param} ({p.layer}): {detail}"
             if not ok:
-                msg += f"; {where}"
-            records.append(_record(cfg, fw, p.param, ok, msg, impl, max_abs_err=absolute, max_rel_err=rel,
+                msg += f"; {described}"
+            records.append(_record(cfg, fw, p.param, ok, msg, impl, where, max_abs_err=absolute, max_rel_err=rel,
                                    rtol=tol.rtol, n_total=int(np.size(net.params[p.param])),
                                    status="" if p.problem == "" else "fail"))
-    records += _reference_records(impl, cfg, cls, x, t)
     return records
 
 
-def _reference_records(impl, cfg, cls, x, t):
-    """The "forward" and "predict" records against the reference net of the same class."""
-    ref_cls = load_implementation("reference").get(cfg.reference)
-    net = build(cls, cfg)
-    if ref_cls is None or not getattr(net, "layers", None):
-        note = f"{cfg.name}: no `layers` OrderedDict: forward and predict are not compared layer by layer"
-        return [_record(cfg, "reference", c, False, note, impl, status="skipped") for c in ("forward", "predict")]
-    ref = build(ref_cls, cfg, activation=activation_of(net))
-    fwd = nets.localize_forward(net, ref, x)
+def _predict(net, x):
+    """``net.predict(x)`` as called at test time (``train_flg=False`` where it takes it)."""
+    if nets._accepts(net.predict, "train_flg"):
+        return np.asarray(net.predict(x, train_flg=False), dtype=np.float64)
+    return np.asarray(net.predict(x), dtype=np.float64)
+
+
+def _test_loss(net, x, t):
+    """``net.loss(x, t)`` at test time (``train_flg=False`` where it takes it), as ``_predict``."""
+    if nets._accepts(net.loss, "train_flg"):
+        return float(net.loss(x, t, train_flg=False))
+    return float(net.loss(x, t))
+
+
+def _book_loss(y, t, net):
+    """The book's loss of ``predict``'s output ``y``: (cross-entropy, weight decay). ``y`` is taken
+    as scores (the cross-entropy of softmax(y), as the layered nets), or, where its rows are
+    already probability distributions, as probabilities (the book's chapter-4 TwoLayerNet and the
+    seeds' hand-written nets return softmax from predict). Cross-entropy with +1e-7 inside the log;
+    weight decay 0.5 * lambda * sum(W^2) over the parameters named W..."""
+    from reference.functions import cross_entropy_error, softmax
+
+    probabilities = bool(np.all(y >= 0) and np.allclose(y.sum(axis=-1), 1.0, rtol=0, atol=1e-12))
+    ce = float(cross_entropy_error(y if probabilities else softmax(y), t))
+    lam = float(getattr(net, "weight_decay_lambda", 0) or 0)
+    decay = sum(0.5 * lam * float(np.sum(np.asarray(p, np.float64) ** 2)) for k, p in net.params.items()
+                if k.startswith("W")) if lam else 0.0
+    return ce, decay, probabilities
+
+
+def _self_records(impl, cfg, cls, built, x, t, rand, where):
+    """"loss" and "accuracy" against the net's own predict (framework "predict")."""
+    net = built.net
     records = []
+    if not callable(getattr(net, "predict", None)):
+        return [_record(cfg, "predict", c, False, f"{cfg.name}: the net has no predict(x): its loss and accuracy "
+                        f"are not compared with its scores", impl, where, status="skipped") for c in ("loss", "accuracy")]
+    try:
+        rand.reseed()
+        y = _predict(net, x)
+        rand.reseed()
+        loss = _test_loss(net, x, t)
+    except Exception as e:  # noqa: BLE001
+        return [_record(cfg, "predict", "loss", False, f"{cfg.name}: predict(x) / loss(x, t) raised "
+                        f"{type(e).__name__}: {e}", impl, where, status="error")]
+    ce, decay, probabilities = _book_loss(y, t, net)
+    tol = tolerance("float64", "forward", N * C)
+    c = compare(f"{cfg.name}-predict-loss", np.asarray(loss), np.asarray(ce + decay), tol, check_dtype=False)
+    msg = c.message()
+    if not c.passed:
+        if decay and compare("", np.asarray(loss), np.asarray(ce), tol, check_dtype=False).passed:
+            msg += f"; loss(x, t) leaves out the weight decay 0.5*lambda*sum(W^2) = {decay:.6g}"
+        else:
+            of = "predict(x) (probabilities)" if probabilities else "softmax(predict(x))"
+            msg += (f"; loss(x, t) = {loss:.10g} is not the book's cross-entropy of {of} "
+                    f"({ce:.10g}) plus weight decay ({decay:.6g})")
+    records.append(_record(cfg, "predict", "loss", c.passed, msg, impl, where, max_abs_err=c.max_abs_err,
+                           max_rel_err=c.max_rel_err, rtol=c.rtol, atol=c.atol, n_total=1))
+    labels = t.argmax(axis=1)
+    expected = float(np.mean(y.argmax(axis=1) == labels))
+    if not callable(getattr(net, "accuracy", None)):
+        records.append(_record(cfg, "predict", "accuracy", False, f"{cfg.name}: the net has no accuracy(x, t)", impl,
+                               where, status="skipped"))
+        return records
+    try:
+        rand.reseed()
+        acc = float(net.accuracy(x, t))
+    except Exception as e:  # noqa: BLE001
+        records.append(_record(cfg, "predict", "accuracy", False, f"{cfg.name}: accuracy(x, t) raised "
+                               f"{type(e).__name__}: {e}", impl, where, status="error"))
+        return records
+    ok = acc == expected
+    records.append(_record(cfg, "predict", "accuracy", ok,
+                           f"{cfg.name}-predict-accuracy: accuracy(x, t) = {acc:g}, share of argmax(predict(x)) equal "
+                           f"to the labels = {expected:g}" + ("" if ok else " (MISMATCH)"), impl, where,
+                           max_abs_err=abs(acc - expected), n_total=1))
+    return records
+
+
+def _reference_records(impl, cfg, cls, built, x, t, rand, where):
+    """(the "forward" and "predict" records against the reference twin, note)."""
+    twin, why = reference_twin(built.net)
+    if twin is None:
+        note = f"forward and predict are not compared with the reference: {why}"
+        return [_record(cfg, "reference", c, False, f"{cfg.name}: {note}", impl, where, status="skipped")
+                for c in ("forward", "predict")], note
+    records = []
+    fwd = nets.localize_forward(built.net, twin, x, copy_weights=False)
     if fwd.note:
-        records.append(_record(cfg, "reference", "forward", False, f"{cfg.name}: {fwd.note}", impl, status="skipped"))
+        records.append(_record(cfg, "reference", "forward", False, f"{cfg.name}: {fwd.note}", impl, where,
+                               status="skipped"))
     else:
         last = fwd.layers[-1]
         ok = fwd.first_jump is None
         records.append(_record(cfg, "reference", "forward", ok, f"{cfg.name}-reference-forward: {fwd.describe()}",
-                               impl, max_abs_err=last.gap, max_rel_err=last.gap, rtol=nets.JUMP))
+                               impl, where, max_abs_err=last.gap, max_rel_err=last.gap, rtol=nets.JUMP))
     # predict at test time, after one training step's forward/backward on both nets
-    net, ref = build(cls, cfg), build(ref_cls, cfg, activation=activation_of(net))
-    for key, p in net.params.items():
-        if key in ref.params and np.shape(ref.params[key]) == np.shape(p):
-            ref.params[key][...] = p
-    net.gradient(x, t)
-    ref.gradient(x, t)
-    tol = tolerance("float64", "forward", max(D, 5))
-    c = compare(f"{cfg.name}-reference-predict", np.asarray(net.predict(x), dtype=np.float64),
-                np.asarray(ref.predict(x), dtype=np.float64), tol, check_dtype=False)
-    records.append(_record(cfg, "reference", "predict", c.passed, c.message(), impl, max_abs_err=c.max_abs_err,
+    try:
+        net = build(cls, cfg, activation=built.activation).net
+        twin, _ = reference_twin(net)
+        rand.reseed()
+        net.gradient(x, t)
+        rand.reseed()
+        twin.gradient(x, t)
+        got = _predict(net, x)
+    except Exception as e:  # noqa: BLE001
+        records.append(_record(cfg, "reference", "predict", False, f"{cfg.name}: gradient / predict raised "
+                               f"{type(e).__name__}: {e}", impl, where, status="error"))
+        return records, ""
+    tol = tolerance("float64", "forward", max(D, *cfg.hidden))
+    c = compare(f"{cfg.name}-reference-predict", got, _predict(twin, x), tol, check_dtype=False)
+    records.append(_record(cfg, "reference", "predict", c.passed, c.message(), impl, where, max_abs_err=c.max_abs_err,
                            max_rel_err=c.max_rel_err, rtol=c.rtol, atol=c.atol, n_total=c.n_total,
                            n_mismatch=c.n_mismatch))
-    return records
+    return records, ""

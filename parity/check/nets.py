@@ -30,11 +30,11 @@ Example::
     localize_forward(net, MultiLayerNet(...), x).first_jump   # "BatchNorm2" or None
 """
 from dataclasses import dataclass, field
-import inspect
 import re
 
 import numpy as np
 
+from parity.check.netbuild import _accepts, train_loss
 from reference.gradient import numerical_gradient, relative_error
 
 # Gradient agreement (relative to the gradient's scale, float64): central differences with
@@ -127,21 +127,6 @@ class ForwardLocalization:
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def _accepts(fn, name):
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def train_loss(net, x, t):
-    """The net's loss in training mode (``train_flg=True`` where its ``loss`` takes it, as the book's
-    ``numerical_gradient`` of MultiLayerNetExtend does)."""
-    if _accepts(net.loss, "train_flg"):
-        return float(net.loss(x, t, train_flg=True))
-    return float(net.loss(x, t))
-
-
 def param_layers(net):
     """{param key: (layer name, layer position)}: the layer holding the very array ``params[key]``;
     without ``layers`` (or a copy), the position from the key's digits (W3 -> layer 3)."""
@@ -226,16 +211,29 @@ def torch_gradients(net, x, t):
 
 # --- localization ---------------------------------------------------------------------------------
 
-def localize_gradients(net, x, t, with_torch=True):
+def localize_gradients(net, x, t, with_torch=True, seed=None):
     """Per-parameter errors of ``net.gradient(x, t)`` against numerical and torch gradients, in
-    backprop order; ``first_divergent`` names the first that disagrees (see the module docstring)."""
-    grads = net.gradient(x, t)
+    backprop order; ``first_divergent`` names the first that disagrees (see the module docstring).
+    seed: reseed NumPy's global RNG with it before ``gradient`` and before every loss call (a net
+    with dropout active in its loss then draws the same mask each time)."""
+    def reseeded(fn):
+        def call(*args):
+            if seed is not None:
+                np.random.seed(seed)
+            return fn(*args)
+        return call
+
+    grads = reseeded(net.gradient)(x, t)
+    if not isinstance(grads, dict):
+        raise ValueError(f"{type(net).__name__}.gradient returned a {type(grads).__name__}, not a dict of arrays")
     grads = {k: np.array(v, dtype=np.float64) for k, v in grads.items()}
+    loss = reseeded(lambda: train_loss(net, x, t))
     numerical = {}
     for key in net.params:
-        numerical[key] = numerical_gradient(lambda _: train_loss(net, x, t), net.params[key])
+        numerical[key] = numerical_gradient(lambda _: loss(), net.params[key])
     torch_grads, note = None, ""
     if with_torch:
+        loss()  # the layers keep the masks of a reseeded call (torch replays them)
         try:
             torch_grads = torch_gradients(net, x, t)
         except ImportError:
@@ -268,15 +266,16 @@ def _forward_layer(layer, h, seed):
     return layer.forward(h)
 
 
-def localize_forward(net, reference_net, x):
+def localize_forward(net, reference_net, x, copy_weights=True):
     """Layer-by-layer relative gaps between ``net`` and ``reference_net`` given the same weights
-    (``net.params`` copied into ``reference_net.params`` in place); training mode (batch
+    (``copy_weights``: ``net.params`` copied into ``reference_net.params`` by key, in place; off
+    where the caller copied them by layer, ``netbuild.reference_twin``); training mode (batch
     statistics, no dependence on running averages), each layer's RNG seeded alike."""
     mine = getattr(net, "layers", None)
     ref = getattr(reference_net, "layers", None)
     if not mine or not ref:
         return ForwardLocalization(note="forward localization needs a `layers` OrderedDict in both nets")
-    for key, p in net.params.items():
+    for key, p in (net.params.items() if copy_weights else ()):
         if key in reference_net.params and np.shape(reference_net.params[key]) == np.shape(p):
             reference_net.params[key][...] = p
     if len(mine) != len(ref):

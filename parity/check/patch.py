@@ -30,6 +30,19 @@ class Edit:
     count: int = 1
 
 
+@dataclass(frozen=True)
+class Append:
+    """Add ``text`` at the end of ``file`` (a later definition of a name replaces the earlier one)."""
+    file: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Leave ``file`` out of the copy (the book has no ``init.py``, for one)."""
+    file: str
+
+
 REFERENCE_DIR = os.path.dirname(os.path.abspath(reference.__file__))
 _IMPORT = re.compile(r"^(\s*)from reference(\.| import)", re.MULTILINE)
 
@@ -55,6 +68,12 @@ def apply_edits(sources, edits):
     for e in edits:
         if e.file not in sources:
             raise PatchError(f"edit of {e.file!r}: no such reference file ({sorted(sources)})")
+        if isinstance(e, Drop):
+            del sources[e.file]
+            continue
+        if isinstance(e, Append):
+            sources[e.file] = sources[e.file].rstrip("\n") + "\n\n\n" + e.text
+            continue
         found = sources[e.file].count(e.old)
         if found != e.count:
             raise PatchError(f"edit of {e.file}: {e.old!r} occurs {found} times, expected {e.count} "

@@ -24,23 +24,42 @@ from parity.check.table import FAILING, summarize
 from parity.impl import load_implementation
 from parity.records import Record
 
-KINDS = ("layer", "function", "optimizer", "initializer", "net")
+KINDS = ("layer", "function", "gradient", "optimizer", "initializer", "net")
 DEFAULT_TIMEOUT = 300.0
 
 
 @dataclass
 class CheckResult:
+    """What ``check`` found. ``ok``: no problem in the implementation's files, no component
+    failing, and at least one component actually checked and passing (a folder where nothing
+    of the book's API could be checked is not a green run)."""
     impl: str
     records: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
+    problems: list = field(default_factory=list)     # parity.impl.Problem: import errors, outside imports
 
     @property
     def failing(self):
         return [s for s in self.summaries if s.status in FAILING]
 
     @property
+    def checked(self):
+        return [s for s in self.summaries if s.status == "pass"]
+
+    @property
     def ok(self):
-        return not self.failing
+        return not self.problems and not self.failing and bool(self.checked)
+
+    @property
+    def verdict(self):
+        """One line: why the run is green or not."""
+        if self.problems:
+            return f"FAIL: {len(self.problems)} problem(s) in the implementation's files (listed first)"
+        if self.failing:
+            return f"FAIL: {len(self.failing)} component(s) failed: {', '.join(s.component for s in self.failing)}"
+        if not self.checked:
+            return "FAIL: nothing was checked: no component of the book's API was found (all missing or skipped)"
+        return f"ok: {len(self.checked)} component(s) of {self.impl} pass"
 
     def summary(self, component):
         for s in self.summaries:
@@ -89,16 +108,18 @@ def units(impl, components=None, kinds=None):
 
 
 def check(impl="reference", frameworks=("torch", "keras", "numerical"), dtypes=("float64", "float32"),
-          components=None, device="cpu", kinds=None, timeout=DEFAULT_TIMEOUT, progress=None):
+          components=None, device="cpu", kinds=None, timeout=DEFAULT_TIMEOUT, progress=None,
+          strict_dtype=False):
     """Run every selected unit against ``impl``; a CheckResult (records + one Summary per unit).
 
     timeout: seconds per unit (None: run in this process, no isolation).
-    progress: called with each Summary as it is made (the CLI prints a line)."""
+    progress: called with each Summary as it is made (the CLI prints a line).
+    strict_dtype: a dtype finding (values agree, dtype does not) fails the component."""
     for fw in frameworks:
         if fw not in FRAMEWORK_CHOICES:
             raise ValueError(f"unknown framework {fw!r}; choose from {FRAMEWORK_CHOICES}")
     implementation = load_implementation(impl)
-    result = CheckResult(implementation.name)
+    result = CheckResult(implementation.name, problems=list(implementation.problems))
     todo = units(implementation, components, kinds)
     spec, method = _child_spec(implementation)
     variants = semantics.variant_dir()  # made here, shared by the children
@@ -110,12 +131,14 @@ def check(impl="reference", frameworks=("torch", "keras", "numerical"), dtypes=(
         else:
             args = (spec, name, tuple(frameworks), tuple(dtypes), device, variants)
             outcome = run_isolated(row_unit, args, timeout=timeout, preload=preload, method=method)
+        notes = ()
         if outcome.status == "ok":
-            records, diagnosis = outcome.value
+            records, diagnosis = outcome.value[:2]
+            notes = outcome.value[2] if len(outcome.value) > 2 else ()
         else:
             records = [_failure(name, kind, outcome.status, outcome.error, implementation.name)]
             diagnosis = ""
-        s = summarize(name, kind, records, order, diagnosis)
+        s = summarize(name, kind, records, order, diagnosis, strict_dtype=strict_dtype, notes=notes)
         result.records += records
         result.summaries.append(s)
         if progress is not None:

@@ -1,10 +1,14 @@
 """The check's summary: one line per component, grouped by kind, from the Records alone.
 
 Status of a component (first that applies):
-- "timeout" / "error": a record with that status (the component's code hung, raised, or a
-  framework counterpart could not be built for it);
-- "FAIL": a record failed (status "fail");
-- "pass": at least one record passed (or failed as a listed known difference);
+- "timeout" / "error": a record with that status (the component's code hung, raised, its file did
+  not import, or a framework counterpart could not be built for it);
+- "outside": the component, or book code its module imports, is not the user's (defined outside
+  the implementation's folder): nothing of it was checked;
+- "FAIL": a record failed (status "fail"; also "dtype" under ``strict_dtype``);
+- "pass": at least one record passed (or failed as a listed known difference, or agreed in value
+  with a dtype finding, or raised on a case the book's own code cannot run: those are said in
+  ``dtype_finding`` and ``limits``, shown as "pass (dtype)" / "pass (limit)");
 - "skipped": every record skipped (framework missing, dtype not applicable);
 - "missing": the implementation lacks the component (its records all say "missing").
 
@@ -14,9 +18,9 @@ row's own check order (forward before backward), e.g. ``dW [affine-4d] vs torch 
 """
 from dataclasses import dataclass, field
 
-KIND_ORDER = ("layer", "function", "optimizer", "initializer", "net")
-STATUS_ORDER = ("timeout", "error", "FAIL", "pass", "skipped", "missing")
-FAILING = ("timeout", "error", "FAIL")
+KIND_ORDER = ("layer", "function", "gradient", "optimizer", "initializer", "net")
+STATUS_ORDER = ("timeout", "error", "outside", "FAIL", "pass", "skipped", "missing")
+FAILING = ("timeout", "error", "outside", "FAIL")
 
 
 @dataclass
@@ -30,6 +34,10 @@ class Summary:
     tol: str = ""
     message: str = ""         # the first failing record's message (or the reason for skipped/missing)
     diagnosis: str = ""       # semantics / localization
+    provenance: str = ""      # where the component is defined ("layers.py:88")
+    dtype_finding: str = ""   # values agree, dtypes do not: who returns what, and in which checks
+    limits: str = ""          # cases the book's own code cannot run either, and why
+    notes: list = field(default_factory=list)   # how it was checked, where that is not obvious
     n_pass: int = 0
     n_known: int = 0
     n_total: int = 0
@@ -52,61 +60,93 @@ def describe(rec):
     return f"{rec.check}{case} vs {fw}{dtype}"
 
 
-def summarize(component, kind, records, check_order=(), diagnosis=""):
-    """The Summary of one component from its records."""
+def _dtype_summary(records):
+    findings = {}
+    for r in records:
+        if r.status == "dtype":
+            findings.setdefault(r.dtype_finding or "dtype differs", []).append(r.check)
+    return "; ".join(f"{what} ({', '.join(dict.fromkeys(checks))})" for what, checks in findings.items())
+
+
+def summarize(component, kind, records, check_order=(), diagnosis="", strict_dtype=False, notes=()):
+    """The Summary of one component from its records (``strict_dtype``: dtype findings fail)."""
     s = Summary(component, kind, "missing", diagnosis=diagnosis or "", records=records,
-                n_total=len(records))
+                n_total=len(records), notes=list(notes))
+    s.provenance = next((r.provenance for r in records if r.provenance), "")
     statuses = [r.status for r in records]
     s.n_pass = statuses.count("pass")
     s.n_known = statuses.count("known")
+    s.dtype_finding = _dtype_summary(records)
+    limits = dict.fromkeys(r.limit for r in records if r.status == "limit")
+    s.limits = "; ".join(f"{', '.join(sorted({r.case for r in records if r.limit == lim}))}: {lim}" for lim in limits)
+    failed = "fail" in statuses or (strict_dtype and "dtype" in statuses)
     if "timeout" in statuses:
         s.status = "timeout"
     elif "error" in statuses:
         s.status = "error"
-    elif "fail" in statuses:
+    elif "outside" in statuses:
+        s.status = "outside"
+    elif failed:
         s.status = "FAIL"
-    elif s.n_pass or s.n_known:
+    elif s.n_pass or s.n_known or "dtype" in statuses or "limit" in statuses:
         s.status = "pass"
     elif "skipped" in statuses:
         s.status = "skipped"
     if s.status in FAILING:
-        wanted = {"timeout": "timeout", "error": "error", "FAIL": "fail"}[s.status]
+        wanted = {"timeout": ("timeout",), "error": ("error",), "outside": ("outside",),
+                  "FAIL": ("fail", "dtype") if strict_dtype else ("fail",)}[s.status]
         fw, dt, ca = (_order(r.framework for r in records), _order(r.dtype for r in records),
                       _order(r.case for r in records))
         checks = {c: i for i, c in enumerate(check_order)}
-        bad = sorted((r for r in records if r.status == wanted),
+        bad = sorted((r for r in records if r.status in wanted),
                      key=lambda r: (fw[r.framework], dt[r.dtype], checks.get(r.check, len(checks)), ca[r.case]))
         first = bad[0]
         s.first = describe(first) if first.check not in ("-", "") else ""
         s.message = first.message
-        if wanted == "fail":
+        if s.status == "FAIL":
             s.max_abs_err, s.max_rel_err = first.max_abs_err, first.max_rel_err
             s.tol = f"rtol {first.rtol:.1e}, atol {first.atol:.1e}"
     elif s.status == "pass":
         # the passing comparison with the largest absolute error, and that comparison's relative
         # error (the largest relative error alone is often an element whose expected value is ~0)
-        worst = max((r for r in records if r.status == "pass"), key=lambda r: r.max_abs_err)
-        s.max_abs_err, s.max_rel_err = worst.max_abs_err, worst.max_rel_err
-        s.tol = f"rtol {worst.rtol:.1e}, atol {worst.atol:.1e}"
+        agreeing = [r for r in records if r.status in ("pass", "dtype")] or [r for r in records if r.status == "known"]
+        if agreeing:
+            worst = max(agreeing, key=lambda r: r.max_abs_err)
+            s.max_abs_err, s.max_rel_err = worst.max_abs_err, worst.max_rel_err
+            s.tol = f"rtol {worst.rtol:.1e}, atol {worst.atol:.1e}"
     elif records:
         s.message = records[0].message
     return s
+
+
+def status_text(s):
+    """The status column: "pass", "pass (2 known, dtype, limit)", "FAIL", ..."""
+    marks = [f"{s.n_known} known"] if s.n_known else []
+    if s.status == "pass":
+        marks += ["dtype"] * bool(s.dtype_finding) + ["limit"] * bool(s.limits)
+    return s.status + (f" ({', '.join(marks)})" if marks else "")
 
 
 def _fmt(v):
     return "" if v != v else f"{v:.2e}"  # NaN -> blank
 
 
-def render(summaries, width=140):
-    """The text table: one block per kind, then the details of every component that did not pass."""
+def render(summaries, width=140, problems=()):
+    """The text table: the implementation's problems first, one block per kind, then the details
+    of every component that did not pass and the notes (dtype findings, the book's limits)."""
     lines = []
-    header = ("component", "status", "first failing check", "max abs err", "max rel err", "tolerance")
+    if problems:
+        lines.append("== problems (each fails the check) ==")
+        for p in problems:
+            lines.append(f"  {p.describe()}")
+        lines.append("")
+    header = ("component", "status", "from", "first failing check", "max abs err", "max rel err", "tolerance")
     for kind in KIND_ORDER + tuple(sorted({s.kind for s in summaries} - set(KIND_ORDER))):
         mine = [s for s in summaries if s.kind == kind]
         if not mine:
             continue
-        rows = [header] + [(s.component, s.status + (f" ({s.n_known} known)" if s.n_known else ""), s.first,
-                            _fmt(s.max_abs_err), _fmt(s.max_rel_err), s.tol) for s in mine]
+        rows = [header] + [(s.component, status_text(s), s.provenance, s.first, _fmt(s.max_abs_err),
+                            _fmt(s.max_rel_err), s.tol) for s in mine]
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines.append(f"== {kind}s ==")
         for i, r in enumerate(rows):
@@ -122,8 +162,21 @@ def render(summaries, width=140):
             if s.diagnosis:
                 lines.append(f"    diagnosis: {s.diagnosis}")
         lines.append("")
+    noted = [s for s in summaries if s.dtype_finding or s.limits or s.notes]
+    if noted:
+        lines.append("== notes (not failures) ==")
+        for s in noted:
+            for note in s.notes:
+                lines.append(f"{s.component}: {note}")
+            if s.dtype_finding:
+                lines.append(f"{s.component}: dtype: {s.dtype_finding}; the values agree after casting "
+                             f"(--strict-dtype makes this a failure)")
+            if s.limits:
+                lines.append(f"{s.component}: the book's own limit, not a failure: {s.limits}")
+        lines.append("")
     counts = {st: sum(s.status == st for s in summaries) for st in STATUS_ORDER}
-    lines.append("summary: " + ", ".join(f"{n} {st}" for st, n in counts.items() if n))
+    lines.append("summary: " + ", ".join(f"{n} {st}" for st, n in counts.items() if n)
+                 + (f"; {len(problems)} problem(s) in the implementation's files" if problems else ""))
     return "\n".join(lines)
 
 

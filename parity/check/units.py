@@ -3,10 +3,19 @@
 The fork server imports this module once (``suite._preload``), so the numerics configuration
 (``parity.numerics.configure``: deterministic algorithms, TF32 off; about a second) is done there
 once and every child forked from it inherits it.
+
+Warnings the implementation's own code raises while it is checked (the book's ``sigmoid``
+overflows in ``exp`` at -1000) are collected, not printed: each distinct one becomes a note of its
+component ("warned: RuntimeWarning: overflow encountered in exp (functions.py:14)").
 """
+import os
+import warnings
+
 from parity import numerics
 from parity.api import run_records
 from parity.check import netcheck, semantics
+from parity.impl import load_implementation
+from parity.provenance import inside
 
 numerics.configure()
 
@@ -15,23 +24,54 @@ def _child_setup(variant_dir):
     semantics._DIR = variant_dir  # the parent's copies of the variants
 
 
+class _warnings_of:
+    """Context: record the warnings raised from the implementation's files; notes after."""
+
+    def __init__(self, impl):
+        self.root = load_implementation(impl).root
+        self.notes = []
+
+    def __enter__(self):
+        self._catch = warnings.catch_warnings(record=True)
+        self.caught = self._catch.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        self._catch.__exit__(*exc)
+        seen = {}
+        for w in self.caught:
+            if self.root and inside(w.filename, self.root):
+                where = f"{os.path.relpath(w.filename, self.root)}:{w.lineno}"
+                seen.setdefault((w.category.__name__, str(w.message), where), 0)
+                seen[(w.category.__name__, str(w.message), where)] += 1
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        self.notes = [f"your code warned: {cat}: {msg} ({where}, {n} time{'s' * (n > 1)})"
+                      for (cat, msg, where), n in seen.items()]
+        return False
+
+
 def row_unit(impl, row_name, frameworks, dtypes, device, variant_dir=None):
-    """Child: the row's records, and a semantics diagnosis where a check failed."""
+    """Child: the row's records, a semantics diagnosis where a check failed, and notes."""
     from parity.registry import get
 
     _child_setup(variant_dir)
     row = get(row_name)
-    records = run_records(impl, frameworks, dtypes, [row_name], device)
-    diagnosis = ""
-    if any(r.status == "fail" for r in records):
-        diagnosis = semantics.diagnose(impl, row) or ""
-    return records, diagnosis
+    with _warnings_of(impl) as caught:
+        records = run_records(impl, frameworks, dtypes, [row_name], device)
+        diagnosis = ""
+        if any(r.status == "fail" for r in records):
+            diagnosis = semantics.diagnose(impl, row) or ""
+    return records, diagnosis, caught.notes
 
 
 def net_unit(impl, name, frameworks, variant_dir=None):
-    """Child: the net configuration's records, and the gradient localization where a gradient failed."""
+    """Child: the net configuration's records, the gradient localization where a gradient failed,
+    and the notes on how the net was built and checked."""
     _child_setup(variant_dir)
-    records = netcheck.run(impl, name, frameworks)
+    with _warnings_of(impl) as caught:
+        records, notes = netcheck.run(impl, name, frameworks)
     localized = [r.message.rpartition("; ")[2] for r in records
                  if r.status == "fail" and "; first divergent" in r.message]
-    return records, (localized[0] if localized else "")
+    return records, (localized[0] if localized else ""), notes + caught.notes

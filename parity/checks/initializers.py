@@ -19,12 +19,11 @@ With the seeds fixed the outcome is deterministic. Each Record holds the statist
 """
 from dataclasses import dataclass
 import importlib
-import importlib.util
 import math
-import os
 
 import numpy as np
 
+from parity.impl import load_implementation
 from parity.records import Record, versions
 
 FAMILY_ALPHA = 1e-3
@@ -129,41 +128,71 @@ def compare_samples(actual, expected, alpha_level):
     return out
 
 
-def _impl_init(impl):
-    """The implementation's ``init`` module and a note. A book-style ``common/`` has no init module
-    (the book draws inline in MultiLayerNet); then the book's law from ``reference.init`` is used."""
-    if impl is None or impl == "reference":
-        return importlib.import_module("reference.init"), ""
-    mod = None
-    if isinstance(impl, str) and os.path.isdir(impl):
-        path = os.path.join(impl, "init.py")
-        if os.path.isfile(path):
-            spec = importlib.util.spec_from_file_location("_impl_under_test_init", path)
-            mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
-    elif isinstance(impl, str):
-        try:
-            mod = importlib.import_module(f"{impl}.init")
-        except ModuleNotFoundError:
-            mod = None
-    elif callable(getattr(impl, "module", None)):
-        try:
-            mod = impl.module("init")
-        except (ImportError, AttributeError, KeyError):
-            mod = None
-    else:
-        mod = getattr(impl, "init", None)
-    if mod is None:
-        return importlib.import_module("reference.init"), "implementation has no init module; book law from reference.init"
-    return mod, ""
+# A book-style implementation has no init module: the book draws weights inside its nets, from
+# ``weight_init_std`` (a float std, 'xavier' / 'sigmoid', 'he' / 'relu'). These are tried in order.
+NET_DRAWERS = ("multi_layer_net.MultiLayerNet", "multi_layer_net_extend.MultiLayerNetExtend",
+               "two_layer_net.TwoLayerNet")
 
 
-def _impl_name(impl):
-    if impl is None:
-        return "reference"
-    if isinstance(impl, str):
-        return impl
-    return str(getattr(impl, "name", None) or getattr(impl, "__name__", None) or impl)
+class NotDrawn(Exception):
+    """The implementation cannot draw weights for this case (the message says why)."""
+
+
+@dataclass
+class Drawer:
+    """How the implementation draws one row's weights: ``draw(case, dtype, seed)``, or why not
+    (status "missing", "error" or "outside", as ``Implementation.lookup`` says)."""
+    status: str
+    message: str = ""
+    provenance: str = ""
+    draw: object = None
+
+
+def _init_drawer(row, fn):
+    def draw(case, dtype, seed):
+        return np.asarray(fn(CASES[case], np.random.default_rng(seed), dtype=np.dtype(dtype), **row.config.get("law", {})))
+    return draw
+
+
+def _net_drawer(row, cls, path):
+    from parity.check.netbuild import NetConfig, build
+
+    value = row.config["weight_init_std"]
+
+    def draw(case, dtype, seed):
+        shape = CASES[case]
+        if len(shape) != 2:
+            raise NotDrawn(f"{path.rpartition('.')[2]} draws fully connected weights only; the {shape} conv case "
+                           f"needs an init module")
+        cfg = NetConfig(row.name, path, (shape[1],), {"weight_init_std": value}, input_size=shape[0], output_size=10)
+        np.random.seed(seed)  # the book's nets draw from NumPy's global RNG
+        net = build(cls, cfg, seeded=False, extra={"rng": np.random.default_rng(seed), "dtype": np.dtype(dtype)}).net
+        W = np.asarray(net.params.get("W1"))
+        if W.shape != shape:
+            raise NotDrawn(f"{path}(weight_init_std={value!r}) drew W1 of shape {W.shape}, not {shape}")
+        if W.dtype != np.dtype(dtype) and np.dtype(dtype) != np.float64:
+            raise NotDrawn(f"{path} draws {W.dtype} weights (no dtype argument); {dtype} is not checked")
+        return W
+    return draw
+
+
+def implementation_drawer(row, impl):
+    """The Drawer of ``impl`` for an initializer row: its init module's function, else a net of
+    the book's that draws with ``weight_init_std`` (never the shipped reference's code)."""
+    found = impl.lookup(row.reference)
+    if found.status == "found":
+        return Drawer("found", "", found.provenance, _init_drawer(row, found.obj))
+    if found.status != "missing":
+        return Drawer(found.status, found.message, found.provenance)
+    for path in NET_DRAWERS:
+        net = impl.lookup(path)
+        if net.status == "found":
+            where = f"{net.provenance} ({path.rpartition('.')[2]}(weight_init_std={row.config['weight_init_std']!r}))"
+            return Drawer("found", "", where, _net_drawer(row, net.obj, path))
+        if net.status != "missing":
+            return Drawer(net.status, net.message, net.provenance)
+    return Drawer("missing", f"the implementation {impl.name} has no {row.reference} and no net that draws its own "
+                             f"weights ({', '.join(p.rpartition('.')[2] for p in NET_DRAWERS)} with weight_init_std)")
 
 
 def _builder(framework, name):
@@ -175,16 +204,17 @@ def _builder(framework, name):
 
 
 def draw_implementation(row, case, dtype, impl=None, seed=SEED):
-    """The implementation's weights for ``row`` and ``case`` (seeded NumPy Generator)."""
-    init, _ = _impl_init(impl)
-    fn = getattr(init, row.reference.split(".", 1)[1])
-    return np.asarray(fn(CASES[case], np.random.default_rng(seed), dtype=np.dtype(dtype), **row.config))
+    """The implementation's weights for ``row`` and ``case`` (seeded); NotDrawn where it has none."""
+    drawer = implementation_drawer(row, load_implementation(impl))
+    if drawer.draw is None:
+        raise NotDrawn(drawer.message)
+    return drawer.draw(case, dtype, seed)
 
 
 def draw_framework(row, case, framework, dtype, device="cpu", seed=SEED, builder=None):
     """The framework's weights for ``row`` and ``case``, in the book's layout."""
     fn = _builder(framework, builder or row.builder(framework))
-    return np.asarray(fn(CASES[case], dtype, seed, device=device, **row.config))
+    return np.asarray(fn(CASES[case], dtype, seed, device=device, **row.config.get("law", {})))
 
 
 def _backend(framework):
@@ -197,8 +227,14 @@ def _backend(framework):
 
 def run(row, framework, dtype, impl=None, device="cpu"):
     """All checks of one initializer row for one framework and dtype, every case. -> list[Record]"""
+    impl = load_implementation(impl)
     base = dict(component=row.name, kind="initializer", framework=framework, dtype=str(dtype),
-                device=device, impl=_impl_name(impl), seed=SEED)
+                device=device, impl=impl.name, seed=SEED)
+    drawer = implementation_drawer(row, impl)
+    base["provenance"] = drawer.provenance
+    if drawer.draw is None:
+        return [Record(check=c, case=case, passed=False, status=drawer.status, message=f"{row.name}: {drawer.message}",
+                       **base) for case in row.cases for c in row.checks]
     if row.builder(framework) is None:
         return [Record(check=c, passed=False, status="missing", message=f"{row.name}: no {framework} counterpart. {row.note}",
                        **base) for c in row.checks]
@@ -209,12 +245,21 @@ def run(row, framework, dtype, impl=None, device="cpu"):
         return [Record(check=c, passed=False, status="skipped", message=f"{framework} not installed: {exc}", **base)
                 for c in row.checks]
     base.update(backend=backend, versions=str(versions()))
-    _, note = _impl_init(impl)
     level = alpha()
     records = []
     for case in row.cases:
+        try:
+            e = drawer.draw(case, dtype, SEED)
+        except NotDrawn as why:
+            records += [Record(check=c, case=case, passed=False, status="skipped", message=f"{row.name} [{case}]: {why}",
+                               **base) for c in row.checks]
+            continue
+        except Exception as exc:  # noqa: BLE001 -- the user's init or net raised
+            records += [Record(check=c, case=case, passed=False, status="error",
+                               message=f"{row.name} [{case}]: drawing the implementation's weights raised "
+                                       f"{type(exc).__name__}: {exc}", **base) for c in row.checks]
+            continue
         a = draw_framework(row, case, framework, dtype, device)
-        e = draw_implementation(row, case, dtype, impl)
         tests = compare_samples(a, e, level)
         for check in row.checks:
             if check == "dtype":
@@ -226,8 +271,7 @@ def run(row, framework, dtype, impl=None, device="cpu"):
             t = tests[check]
             msg = (f"{row.name}-{framework}-{dtype}-{check} [{case}]: {'ok' if t.passed else 'MISMATCH'}: "
                    f"statistic {t.statistic:.4g}, critical {t.critical:.4g}, p {t.p_value:.3g} "
-                   f"(alpha {t.alpha:.2g} = {FAMILY_ALPHA:g} / {n_statistical_tests()} tests); {t.detail}"
-                   + (f"; {note}" if note else ""))
+                   f"(alpha {t.alpha:.2g} = {FAMILY_ALPHA:g} / {n_statistical_tests()} tests); {t.detail}")
             records.append(Record(check=check, case=case, passed=t.passed, max_abs_err=t.statistic,
                                   atol=t.critical, n_total=int(a.size), n_mismatch=0 if t.passed else 1,
                                   message=msg, **base))

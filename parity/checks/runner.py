@@ -233,20 +233,46 @@ def _max_abs(a, b):
 def prepare(row, framework, dtype, impl, device):
     """What every runner starts with: (implementation, dtype, device, keras backend name, the
     records' common fields, the row's component or None, early records or None). Early records:
-    the dtype is not among the row's, or the implementation lacks the component ("missing")."""
+    the dtype is not among the row's, or the implementation has no usable component: "missing",
+    "error" (its file did not import) or "outside" (not the user's code; ``Implementation.lookup``)."""
     impl = load_implementation(impl)
     dtype = str(dtype)
     run_device = device_for(framework, device)
     backend_name = keras_backend() if framework == "keras" else ""
+    found = impl.lookup(row.reference)
     base = dict(impl=impl.name, seed=case_table.SEED, device=run_device, backend=backend_name,
-                versions=json.dumps(versions()))
-    component, early = impl.get(row.reference), None
+                versions=json.dumps(versions()), provenance=found.provenance)
+    component, early = found.obj, None
     if dtype not in row.dtypes:
         early = _skipped(row, framework, dtype, base, f"{dtype} is not among the row's dtypes {row.dtypes}")
-    elif component is None:
-        early = _skipped(row, framework, dtype, base, f"the implementation {impl.name} has no {row.reference}",
-                         status="missing")
+    elif found.status != "found":
+        early = _skipped(row, framework, dtype, base, found.message, status=found.status)
     return impl, dtype, run_device, backend_name, base, component, early
+
+
+def dtype_finding(requested, actual, expected):
+    """Which side returned which dtype, where the values agree but the dtypes do not.
+    actual: the framework's array, expected: the implementation's."""
+    a, e = np.asarray(actual).dtype, np.asarray(expected).dtype
+    sides = []
+    if e != np.dtype(requested):
+        sides.append(f"the implementation returns {e} for {requested} input")
+    if a != np.dtype(requested):
+        sides.append(f"the framework returns {a} for {requested} input")
+    return "; ".join(sides) or f"the implementation returns {e}, the framework {a}"
+
+
+def implementation_failed(row, framework, dtype, base, case_id, error, checks=None):
+    """Records for a case where the implementation raised: "error", or "limit" where the row
+    names the case as one the book's own code cannot run either."""
+    limit = row.book_limits.get(case_id)
+    if limit is None:
+        return _skipped(row, framework, dtype, base, str(error), status="error", checks=checks, case_ids=(case_id,))
+    records = _skipped(row, framework, dtype, base, f"a limit of the book's own code, not a failure: {limit} "
+                       f"(the implementation raised {error})", status="limit", checks=checks, case_ids=(case_id,))
+    for r in records:
+        r.limit = limit
+    return records
 
 
 def unavailable(row, framework, dtype, run_device, base):
@@ -266,11 +292,10 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
     if early is not None:
         return early
     if "grad" in row.config:
-        grad_fn = impl.get(row.config["grad"])
-        if grad_fn is None:
-            return _skipped(row, framework, dtype, base, f"the implementation {impl.name} has no "
-                            f"{row.config['grad']}", status="missing")
-        row = replace(row, config={**row.config, "_grad_fn": grad_fn})
+        grad = impl.lookup(row.config["grad"])
+        if grad.status != "found":
+            return _skipped(row, framework, dtype, base, grad.message, status=grad.status)
+        row = replace(row, config={**row.config, "_grad_fn": grad.obj})
     if framework == "numerical":
         return _run_numerical(row, dtype, component, base)
     skipped = unavailable(row, framework, dtype, run_device, base)
@@ -288,7 +313,7 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
                 ref64 = drive_reference(component, row, {k: (v.astype(np.float64) if v.dtype.kind == "f" else v)
                                                          for k, v in arrays.items()}, case.hyper)
         except ImplementationError as e:
-            records += _skipped(row, framework, dtype, base, str(e), status="error", case_ids=(case_id,))
+            records += implementation_failed(row, framework, dtype, base, case_id, e)
             continue
         try:
             got = drive_framework(framework, row, arrays, case.hyper, dtype, run_device, ref)
@@ -306,6 +331,8 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
             c = compare(f"{row.name}-{fw_label}-{dtype}-{check} [{case_id}]", got[check], ref[check], tol)
             rec = Record.from_comparison(c, component=row.name, kind=row.kind, framework=framework,
                                          dtype=dtype, check=check, case=case_id, **base)
+            if rec.status == "dtype":
+                rec.dtype_finding = dtype_finding(dtype, got[check], ref[check])
             _apply_known(rec, row, fw_label)
             if ref64 is not None:
                 rec.err_vs_float64 = _max_abs(got[check], ref64[check])
@@ -338,8 +365,7 @@ def _run_numerical(row, dtype, component, base):
             ref = drive_reference(component, row, arrays, case.hyper)
             num = drive_numerical(component, row, arrays, case.hyper)
         except ImplementationError as e:
-            records += _skipped(row, "numerical", dtype, base, str(e), status="error", checks=checks,
-                                case_ids=(case_id,))
+            records += implementation_failed(row, "numerical", dtype, base, case_id, e, checks=checks)
             continue
         for check in checks:
             expected = ref[check][-1:] if row.config["protocol"] == "batchnorm" else ref[check]

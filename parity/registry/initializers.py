@@ -5,6 +5,10 @@ Initializers are random, so they are compared as distributions, not values (runn
 two-sample Kolmogorov-Smirnov test, each at a stated false-alarm rate (Bonferroni over all the
 initializer tests; see ``parity.checks.initializers.ALPHA``).
 
+``config``: "law", the keyword arguments of the law (the init function and each framework's
+builder take them); "weight_init_std", what asks the book's nets for that law where the
+implementation has no init module (the book has none: its MultiLayerNet draws the weights).
+
 Each framework builder named here is configured to the book's law:
 - "std" (a float):  W = std * randn                 torch normal_(std)   keras RandomNormal(stddev)
 - "xavier":          W = randn / sqrt(n_in)          torch normal_(std=1/sqrt(n_in))
@@ -26,17 +30,19 @@ ROWS = (
     Component(
         name="init-std", kind="initializer", reference="init.std_normal",
         torch="book_std", keras="book_std", cases=_CASES, checks=_CHECKS,
-        config={"std": 0.01},
+        config={"law": {"std": 0.01}, "weight_init_std": 0.01},
         note="book float std (TwoLayerNet's 0.01): N(0, 0.01^2)",
     ),
     Component(
         name="init-xavier", kind="initializer", reference="init.xavier",
         torch="book_xavier", keras="book_xavier", cases=_CASES, checks=_CHECKS,
+        config={"weight_init_std": "xavier"},
         note="book 'xavier' = N(0, 1/n_in): fan-in only, untruncated (not torch xavier_normal_ / keras GlorotNormal)",
     ),
     Component(
         name="init-he", kind="initializer", reference="init.he",
         torch="book_he", keras="book_he", cases=_CASES, checks=_CHECKS,
+        config={"weight_init_std": "he"},
         note="book 'he' = N(0, 2/n_in): untruncated (torch kaiming_normal_ fan_in; not keras HeNormal, which is truncated)",
     ),
 )

@@ -141,6 +141,9 @@ ROWS = (
         config={"protocol": "layer", "inputs": ("x",)},
         note="max; the book pads with zeros (torch/keras would pad with -inf: explicit zero pad); "
              "ties: the gradient goes to the first maximum of the window in row-major order",
+        book_limits={"pool-3x3-s2p1": "the book's Pooling.forward sizes its output without pad "
+                                      "(out_h = 1 + (H - pool_h) / stride) while im2col pads, so any pad > 0 "
+                                      "fails to reshape: the book's Pooling does not support padding"},
     ),
     Component(
         name="MulLayer", kind="layer", reference="layers.MulLayer", torch="mul", keras="mul",

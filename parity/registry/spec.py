@@ -27,6 +27,9 @@ class Component:
         reason}; framework label as in records ("torch", "keras[torch]"). Such a check is
         reported with status "known" when it fails (and tests xfail strictly, so a framework that
         starts to agree shows up); the catalogue (``parity.differences``) measures them.
+    book_limits: {case id: reason} for cases the book's own published code cannot run (its
+        ``Pooling`` ignores ``pad`` when it sizes the output): an implementation that raises on
+        exactly such a case gets status "limit" there, a note, not an error.
     """
 
     name: str
@@ -42,6 +45,7 @@ class Component:
     config: dict = field(default_factory=dict)
     note: str = ""
     known: dict = field(default_factory=dict)
+    book_limits: dict = field(default_factory=dict)
 
     def known_reason(self, framework_label, dtype, check):
         """The reason this (framework, dtype, check) is a known difference, or None."""

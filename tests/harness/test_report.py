@@ -178,17 +178,11 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
 
 
 def _faulty_implementation(tmp_path):
-    """A copy of the reference whose Affine.dW is 0.1% too large."""
-    folder = tmp_path / "faulty"
-    folder.mkdir()
-    for path in (ROOT / "reference").glob("*.py"):
-        if path.name != "__init__.py":
-            shutil.copy(path, folder / path.name)
-    layers = (folder / "layers.py").read_text()
-    planted = layers.replace("self.dW = np.dot(self.x.T, dout)\n", "self.dW = np.dot(self.x.T, dout) * 1.001\n", 1)
-    assert planted != layers
-    (folder / "layers.py").write_text(planted)
-    return folder
+    """A book-style copy of the reference whose Affine.dW is 0.1% too large."""
+    from parity.check.patch import Edit, reference_copy
+
+    return reference_copy(tmp_path / "faulty", [Edit("layers.py", "self.dW = np.dot(self.x.T, dout)\n",
+                                                     "self.dW = np.dot(self.x.T, dout) * 1.001\n")])
 
 
 def test_pytest_parity_report_writes_the_op_level_report_of_the_run(tmp_path):

@@ -22,11 +22,24 @@ def test_shape_mismatch_is_reported_before_values():
     assert "Affine-torch-float64-dW" in r.message() and "(3, 2)" in r.message() and "(2, 3)" in r.message()
 
 
-def test_dtype_mismatch_is_reported_before_values():
+def test_dtype_mismatch_fails_and_still_compares_the_values():
     r = compare("Relu-keras-float32-forward", np.zeros(3, np.float64), np.zeros(3, np.float32), TOL)
-    assert not r.passed and r.reason == "dtype"
-    assert "float64" in r.message() and "float32" in r.message()
+    assert not r.passed and r.reason == "dtype" and r.values_agree
+    assert "float64" in r.message() and "float32" in r.message() and "values after casting: ok" in r.message()
     assert compare("x", np.zeros(3, np.float64), np.zeros(3, np.float32), TOL, check_dtype=False).passed
+    wrong = compare("x", np.ones(3, np.float64), np.zeros(3, np.float32), TOL)
+    assert wrong.reason == "dtype" and not wrong.values_agree and "values after casting: MISMATCH" in wrong.message()
+    assert wrong.n_mismatch == 3 and wrong.max_abs_err == 1.0
+
+
+def test_record_of_a_dtype_mismatch_with_agreeing_values_is_a_dtype_finding():
+    from parity.records import Record
+
+    agree = compare("x", np.zeros(3, np.float64), np.zeros(3, np.float32), TOL)
+    differ = compare("x", np.ones(3, np.float64), np.zeros(3, np.float32), TOL)
+    fields = dict(component="Affine", kind="layer", framework="torch", dtype="float32", check="forward")
+    assert Record.from_comparison(agree, **fields).status == "dtype"
+    assert Record.from_comparison(differ, **fields).status == "fail"
 
 
 def test_message_names_count_share_worst_error_and_index():

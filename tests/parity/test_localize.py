@@ -14,7 +14,7 @@ from reference.multi_layer_net_extend import MultiLayerNetExtend
 
 def _net(cls_path, impl="reference", name=None):
     cfg = netcheck.config(name or cls_path.rpartition(".")[2])
-    return netcheck.build(load_implementation(impl).get(cls_path), cfg)
+    return netcheck.build(load_implementation(impl).get(cls_path), cfg).net
 
 
 def test_reference_nets_agree_with_numerical_and_torch():
@@ -72,11 +72,11 @@ class _ShiftedAffine(rl.Affine):
 def test_forward_gap_jump_names_the_layer_not_the_output():
     x, _ = netcheck.data()
     cfg = netcheck.config("MultiLayerNetExtend")
-    net = netcheck.build(MultiLayerNetExtend, cfg)
+    net = netcheck.build(MultiLayerNetExtend, cfg).net
     a2 = net.layers["Affine2"]
     shifted = _ShiftedAffine(a2.W, a2.b)
     net.layers["Affine2"] = shifted
-    loc = nets.localize_forward(net, netcheck.build(MultiLayerNetExtend, cfg), x)
+    loc = nets.localize_forward(net, netcheck.build(MultiLayerNetExtend, cfg).net, x)
     gaps = {g.layer: g.gap for g in loc.layers}
     assert loc.first_jump == "Affine2", loc.layers
     assert gaps["Activation_function1"] == 0 and gaps["Affine2"] > 1e-4 and gaps["Affine4"] > 0
@@ -86,8 +86,8 @@ def test_forward_gap_jump_names_the_layer_not_the_output():
 def test_forward_localization_copies_the_weights_and_needs_layers():
     x, _ = netcheck.data()
     cfg = netcheck.config("MultiLayerNet")
-    net = netcheck.build(MultiLayerNet, cfg)
-    other = MultiLayerNet(*cfg.args, **cfg.kwargs, rng=np.random.default_rng(99))
+    net = netcheck.build(MultiLayerNet, cfg).net
+    other = MultiLayerNet(6, list(cfg.hidden), 3, activation="sigmoid", rng=np.random.default_rng(99))
     assert nets.localize_forward(net, other, x).first_jump is None  # other gets net's weights
     assert np.array_equal(other.params["W2"], net.params["W2"])
 

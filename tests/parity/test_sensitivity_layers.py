@@ -6,8 +6,6 @@ are planted by editing a copied book-style folder, as a user's ``common/`` would
 The checks are run against torch (float64 unless the fault is about dtypes), and the numerical
 framework must catch the gradient faults on its own.
 """
-import os
-import shutil
 import types
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 
 import reference
 from reference import layers as rl
+from parity.check.patch import Edit, reference_copy
 from parity.checks.runner import run
 from parity.impl import load_implementation
 from parity.registry import get
@@ -168,7 +167,6 @@ FAULTS = [
     ("dW", "Affine", "dW", "float64", {"layers__Affine": AffineDoubleDW}),
     ("db", "Affine", "db", "float64", {"layers__Affine": AffineMeanDb}),
     ("dy", "MulLayer", "dy", "float64", {"layers__MulLayer": MulSwapped}),
-    ("output-dtype", "Affine", "forward", "float32", {"layers__Affine": AffinePromotes}),
     ("dgamma", "BatchNormalization-train", "dgamma", "float64", {"layers__BatchNormalization": BNDgammaSign}),
     ("dbeta", "BatchNormalization-train", "dbeta", "float64", {"layers__BatchNormalization": BNHalfDbeta}),
     ("running-var-unbiased", "BatchNormalization-train", "running_var", "float64",
@@ -213,19 +211,38 @@ def test_numerical_framework_catches_gradient_faults(fault_id, component, check,
     assert failing and component in failing[0].message
 
 
+def test_output_dtype_fault_is_a_dtype_finding_and_fails_only_when_strict():
+    """float32 in, float64 out with the right values: status "dtype" naming the implementation's
+    side, never "pass"; the check's summary fails it only under strict_dtype."""
+    from parity.check.table import summarize
+
+    row = get("Affine")
+    records = run(row, "torch", "float32", faulty("output-dtype", layers__Affine=AffinePromotes))
+    forward = [r for r in records if r.check == "forward"]
+    assert forward and all(r.status == "dtype" for r in forward)
+    assert all("the implementation returns float64 for float32 input" in r.dtype_finding for r in forward)
+    assert "dtype mismatch: actual float32, expected float64" in forward[0].message
+    assert summarize("Affine", "layer", records).status == "pass"
+    assert summarize("Affine", "layer", records).dtype_finding.startswith("the implementation returns float64")
+    assert summarize("Affine", "layer", records, strict_dtype=True).status == "FAIL"
+
+
+def test_output_dtype_fault_with_wrong_values_is_a_failure():
+    class AffinePromotesAndShifts(rl.Affine):
+        def forward(self, x):
+            return super().forward(x).astype(np.float64) + 1e-3
+
+    records = run(get("Affine"), "torch", "float32", faulty("dtype-and-values", layers__Affine=AffinePromotesAndShifts))
+    assert [r.status for r in records if r.check == "forward"] == ["fail"] * 3
+
+
 def _copy_reference(tmp_path, edit_file, old, new):
-    """The reference package copied to a folder, with one line edited (a user's common/)."""
-    dst = tmp_path / "common"
-    shutil.copytree(os.path.dirname(reference.__file__), dst)
-    path = dst / edit_file
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
-    return str(dst)
+    """The reference written as a book-style folder (a user's common/), with one line edited."""
+    return reference_copy(tmp_path / "common", [Edit(edit_file, old, new)])
 
 
 def test_folder_implementation_with_bn_eps_1e5_is_caught(tmp_path):
-    folder = _copy_reference(tmp_path, "layers.py", "np.sqrt(var + 10e-7)", "np.sqrt(var + 1e-5)")
+    folder = _copy_reference(tmp_path, "layers.py", "np.sqrt(var + 10e-7)\n", "np.sqrt(var + 1e-5)\n")
     impl = load_implementation(folder)
     assert impl.name == folder
     failing = _failures(run(get("BatchNormalization-train"), "torch", "float64", impl), "forward")

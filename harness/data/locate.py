@@ -55,10 +55,11 @@ def locate(name: str, data_dir: str | os.PathLike | None = None, *, download: bo
         raise DataUnavailableError(how_to_provide(name, "downloads are off" if not download else None))
     expected = expected_for(name, checksums)
     target = sources.cache_dir(name)
+    unknown = [file_name for file_name in IDX_FILES if not expected.get(file_name)]
+    if unknown:
+        raise DataError(f"{name}: no published SHA-256 for {', '.join(unknown)}; nothing downloaded")
     files: dict[str, str] = {}
     for file_name in IDX_FILES:
-        if not expected.get(file_name):
-            raise DataError(f"{name}: no published SHA-256 for {file_name}; not downloaded")
         digest = expected[file_name][0]  # the mirrors' copy (see checksums.PUBLISHED)
         try:
             path = download_file(file_name, target, bases, digest, progress=progress, timeout=timeout)

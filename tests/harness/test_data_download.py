@@ -179,8 +179,9 @@ def test_a_truncated_download_is_an_error_and_not_cached(mirror):
 def test_no_published_checksum_means_no_download(mirror):
     sums = write_tiny_idx_set(mirror.root)
     sums[TEST_LABELS] = ()
-    with pytest.raises(DataError, match=f"no published SHA-256 for {TEST_LABELS}"):
+    with pytest.raises(DataError, match=f"no published SHA-256 for {TEST_LABELS}; nothing downloaded"):
         resolve_dataset("mnist", checksums=sums, progress=False, timeout=5)
+    assert mirror.requests == [] and in_cache() == []
 
 
 @pytest.mark.parametrize("progress, have_tqdm, bar", [

@@ -28,12 +28,13 @@ Output (the book's): ``normalize`` -> float32 in [0, 1] else uint8;
 float64 else (N,) uint8; ``dtype`` overrides the image (and one-hot) dtype.
 
 Sources, in order (see :mod:`harness.data.sources`): ``data_dir`` /
-``$SCRATCH_PARITY_DATA``; ``~/.cache/scratch-parity/<name>/``
-(``$SCRATCH_PARITY_CACHE``); ``~/.keras/datasets/mnist.npz``;
-``/usr/share/datasets/fashion-mnist/``; download from the public mirrors
-(``$SCRATCH_PARITY_MIRRORS``). Every file's SHA-256 is checked against the
-published value (:mod:`harness.data.checksums`); a wrong, truncated or
-malformed file raises :class:`DataError` naming it and is never used.
+``$SCRATCH_PARITY_DATA``; the cache ``pooch.os_cache("scratch-parity")/<name>/``
+(``~/.cache/scratch-parity/<name>/`` on Linux; ``$SCRATCH_PARITY_CACHE``);
+``~/.keras/datasets/mnist.npz``; ``/usr/share/datasets/fashion-mnist/``; a
+download through pooch from the public mirrors (``$SCRATCH_PARITY_MIRRORS``).
+Every file's SHA-256 is checked against the published value
+(:mod:`harness.data.checksums`); a wrong, truncated or malformed file raises
+:class:`DataError` naming it and is never used.
 """
 
 from harness.data.dataset import Dataset

@@ -1,9 +1,10 @@
 """Published SHA-256 checksums of every data file the loaders accept.
 
-``PUBLISHED[dataset][file name]`` is a tuple of accepted SHA-256 hex digests.
-A file whose digest is not in its tuple is never used. Tests may inject their
-own values (``checksums=`` on the loaders) or ``monkeypatch.setitem`` this
-registry.
+``PUBLISHED[dataset][file name]`` is a tuple of accepted SHA-256 hex digests,
+the first being the one the mirrors serve (the ``known_hash`` given to pooch
+for a download). A file whose digest is not in its tuple is never used. Tests
+may inject their own values (``checksums=`` on the loaders) or
+``monkeypatch.setitem`` this registry.
 
 Sources of the values:
 
@@ -108,8 +109,12 @@ def owner_of(digest: str, file_name: str) -> str | None:
 
 def verify(data: bytes, accepted: Iterable[str], name: str) -> str:
     """Return the SHA-256 of ``data``, or raise :class:`DataError` if it is not accepted."""
+    return check_digest(sha256_hex(data), accepted, name)
+
+
+def check_digest(digest: str, accepted: Iterable[str], name: str) -> str:
+    """Return ``digest``, or raise :class:`DataError` naming ``name`` if it is not accepted."""
     accepted = tuple(accepted)
-    digest = sha256_hex(data)
     if digest not in accepted:
         raise DataError(
             f"{name}: SHA-256 mismatch: got {digest}, expected "

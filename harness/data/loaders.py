@@ -22,7 +22,8 @@ def resolve_dataset(name: str, data_dir: str | os.PathLike | None = None, *,
     ``download`` applies to mnist and fashion-mnist (``auto`` never downloads);
     ``mirrors`` replaces the public mirror base URLs; ``checksums`` (file name ->
     SHA-256 or several) replaces published values, for tests; ``seed`` and
-    ``test_per_class`` set the mnist-5k split.
+    ``test_per_class`` set the mnist-5k split; ``progress`` shows pooch's tqdm
+    bar while downloading; ``timeout`` (seconds) bounds each HTTP wait.
     """
     if name in ("mnist", "fashion-mnist"):
         return locate(name, data_dir, download=download, mirrors=mirrors, checksums=checksums,

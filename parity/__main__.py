@@ -1,7 +1,7 @@
-"""``python -m parity check PATH | selftest | localize PATH``: see ``parity.check.cli``."""
+"""``python -m parity check PATH | selftest | localize PATH``: see ``parity.verify.cli``."""
 import sys
 
-from parity.check.cli import main
+from parity.verify.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,7 @@
     >>> df = run_checks("path/to/my/common", frameworks=("torch",), components=["Affine"])
     >>> df[df.status != "pass"][["component", "framework", "dtype", "case", "check", "message"]]
 
-Each registry row's kind selects its runner, ``parity.checks.<kind>s.run(row, framework, dtype,
+Each registry row's kind selects its runner, ``parity.runners.<kind>s.run(row, framework, dtype,
 impl, device) -> list[Record]`` (layers, functions, optimizers, initializers); a kind whose module
 is not there yet is left out. A framework that cannot run here gives records with status
 "skipped" and the reason, never an exception.
@@ -17,11 +17,11 @@ FRAMEWORK_CHOICES = ("torch", "keras", "numerical")
 
 
 def _runner(kind):
-    """``parity.checks.<kind>s.run``, or None where that module or its ``run`` does not exist."""
+    """``parity.runners.<kind>s.run``, or None where that module or its ``run`` does not exist."""
     try:
-        module = importlib.import_module(f"parity.checks.{kind}s")
+        module = importlib.import_module(f"parity.runners.{kind}s")
     except ModuleNotFoundError as e:
-        if e.name == f"parity.checks.{kind}s":
+        if e.name == f"parity.runners.{kind}s":
             return None
         raise
     return getattr(module, "run", None)
@@ -48,13 +48,13 @@ CACHE = {}
 
 
 def cached_records(row, framework, dtype, impl, device="cpu"):
-    """``parity.checks.<kind>s.run(row, framework, dtype, impl, device)``, computed once per process."""
+    """``parity.runners.<kind>s.run(row, framework, dtype, impl, device)``, computed once per process."""
     implementation = load_implementation(impl)
     key = (row.name, framework, str(dtype), implementation.name, device)
     if key not in CACHE:
         run = _runner(row.kind)
         if run is None:
-            raise ValueError(f"{row.name}: no runner parity.checks.{row.kind}s")
+            raise ValueError(f"{row.name}: no runner parity.runners.{row.kind}s")
         CACHE[key] = run(row, framework, str(dtype), implementation, device)
     return CACHE[key]
 

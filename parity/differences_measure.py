@@ -544,7 +544,7 @@ def _init_measure(framework, builder, book_fn, book_kwargs):
     """Two-sample KS distance between the framework's weights (``builder``) and the book's."""
     import importlib
 
-    from parity.checks.initializers import alpha, compare_samples
+    from parity.runners.initializers import alpha, compare_samples
 
     fw = importlib.import_module(f"parity.backends.{framework}.initializers")
     a = getattr(fw, builder)(INIT_SHAPE, "float64", SEED)

@@ -1,5 +1,7 @@
-"""The implementation under test: the shipped ``reference``, another importable package, or a
-folder holding a book-style ``common/`` package.
+"""The implementation under test, whatever form the user's code has: the shipped ``reference``,
+an installed package, a folder holding a book-style ``common/`` (``parity.folder``), a Jupyter
+notebook or a script read for its definitions (``parity.notebook``), or a live namespace —
+``globals()`` in a kernel, a dict, a module, a ``types.SimpleNamespace`` (``parity.namespace``).
 
     >>> impl = load_implementation("reference")
     >>> impl.get("layers.Affine").__name__, impl.get("layers.NoSuchLayer")
@@ -7,53 +9,40 @@ folder holding a book-style ``common/`` package.
     >>> impl.lookup("layers.Affine").provenance
     'layers.py:88'
 
-``load_implementation(spec)``: a path to a folder is always that folder (also a bare name such as
-``buggy`` that is a folder here, with or without ``__init__.py``); a dotted name that is not a
-folder here is a module ("mypkg.common"); anything else is a ValueError (a usage error).
-
-A folder ``PATH`` holds ``layers.py``, ``functions.py``, ``optimizer.py``, ... (or ``PATH/common/``
-does: the book's repository root). Its modules may import each other in any of the book's styles:
-
-    from common.functions import softmax      # the book
-    from .functions import softmax            # a package
-    from functions import softmax             # flat scripts with the folder on sys.path
-
-It is loaded as one uniquely named package (``_parity_impl_<hash>``): while its files execute, the
-names ``common``, ``common.x``, the folder's own name and each of its file names resolve to that
-package's own modules, and nothing else does (``common.trainer`` without a ``trainer.py`` is an
-ImportError, never some other ``common``); afterwards ``sys.modules`` and ``sys.path`` are exactly
-as before. All its ``.py`` files are imported then.
+``load_implementation(spec)``: an ``.ipynb`` or ``.py`` file is read for its definitions; a path to
+a folder is that folder (also a bare name such as ``buggy`` that is a folder here, with or without
+``__init__.py``); a dotted name that is not a folder here is a module ("mypkg.common"); a dict,
+module or namespace object is read as it is; anything else is a ValueError (a usage error).
 
 What can be wrong with the implementation as a whole is a ``Problem`` (``Implementation.problems``):
-a file that does not import ("import-error", with the file, the line and the error), or an import
-that reaches book code outside the folder ("outside-import", see ``parity.provenance``). Every
-problem fails the check. ``lookup(dotted)`` says, per component, what the checks need: the object,
-or why there is none ("missing", "error": its file did not import, "outside": it or its module
-is not the user's), and where it came from (``provenance``).
+a file that does not import, a notebook cell that does not parse, a kept definition that raised,
+an import that reaches book code outside the user's folder. Every problem fails the check.
+``lookup(dotted)`` says, per component, what the checks need: the object, or why there is none
+("missing", "error": its file did not import, "outside": it or its module is not the user's code),
+and where it came from (``provenance``: "layers.py:88", "cell 7", "../common/layers.py:112").
+
+A notebook may define a name several times (the eight ``TwoLayerNet``s of a learner trying hidden
+sizes): ``definitions[name]`` lists each with its cell, and ``with_choice({name: i})`` is the view
+in which ``name`` is its i-th definition (the checks run once per definition).
 """
-from dataclasses import dataclass, field
-import hashlib
+from dataclasses import dataclass, field, replace
 import importlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import os
-import sys
-import traceback
 import types
 
 from parity import provenance
-from parity.provenance import BOOK_MODULES  # noqa: F401  (re-exported: the book's file names)
 
 
 @dataclass(frozen=True)
 class Problem:
     """Something wrong with the implementation as a whole.
 
-    kind: "import-error" (the file does not import) or "outside-import" (it imports book code
-    from outside the folder). file/line: where (file relative to the folder). module: the
-    implementation module it concerns ("layers"). message: one line. detail: the traceback's
-    last lines, or the outside module's path."""
+    kind: "import-error" (a file does not import), "outside-import" (it imports book code from
+    outside the folder), "read-error" (a notebook or script that cannot be read, a cell that does
+    not parse), "definition-error" (a kept definition, import or path set-up that raised).
+    file/line: where (the file relative to the folder; "cell 7" for a notebook cell). module: the
+    implementation module it concerns ("layers"; the cell for a notebook). message: one line.
+    detail: the traceback's last lines, or the outside module's path."""
     kind: str
     module: str
     file: str
@@ -63,10 +52,19 @@ class Problem:
 
     @property
     def where(self):
+        if self.file.startswith("cell "):
+            return f"{self.file}, line {self.line}" if self.line else self.file
         return provenance.describe_location(self.file, self.line)
 
     def describe(self):
         return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One definition of a name: the object and where it was defined ("cell 7", "layers.py:88")."""
+    obj: object
+    provenance: str
 
 
 @dataclass(frozen=True)
@@ -75,23 +73,36 @@ class Lookup:
 
     status: "found", "missing", "error" (its module did not import), "outside" (defined in, or
     depending on, book code outside the implementation). provenance: "layers.py:88" (file
-    relative to the implementation's folder) where found."""
+    relative to the implementation's folder), "cell 7", where found."""
     obj: object
     status: str
     message: str = ""
     provenance: str = ""
 
 
+# Names whose objects, when the namespace of a notebook or kernel holds them, are the shipped
+# package's and not the learner's.
+SHIPPED = frozenset({"reference", "parity", "harness"})
+
+
 @dataclass
 class Implementation:
     """An implementation of the book's API.
 
-    name: how reports name it ("reference", a dotted module name, or the folder path).
-    package: the root module object; its submodules are ``layers``, ``functions``, ...
-    root: the folder whose files are the implementation's own (None: a module object with no
-        files; then nothing is judged outside).
+    name: how reports name it ("reference", a dotted module name, the folder or notebook path,
+        "<namespace>").
+    package: the root module object; ``package.layers``, ``package.functions``, ... are its
+        modules (for a notebook or namespace each is the one namespace of definitions).
+    kind: "module", "folder", "notebook", "script" or "namespace".
+    root: the folder whose files are the implementation's own (None: nothing is judged outside
+        by file; a notebook's own folders are ``own_dirs``).
     problems: the Problems found while loading it.
     internal: top-level module names that resolve to the implementation itself.
+    tainted: {module: the OutsideImport that taints it} (folders).
+    definitions: {name: [Definition]} in order (notebooks, scripts, namespaces).
+    left_out: what a notebook or script reading left out, and why (``parity.definitions.LeftOut``).
+    notes: how it was read (path set-up honoured, ...), one line each.
+    choice: {name: index into definitions[name]}: this view's definition of a redefined name.
     """
 
     name: str
@@ -99,7 +110,20 @@ class Implementation:
     root: str = None
     problems: list = field(default_factory=list)
     internal: frozenset = frozenset()
-    tainted: dict = field(default_factory=dict)   # module -> the OutsideImport that taints it
+    tainted: dict = field(default_factory=dict)
+    kind: str = "module"
+    definitions: dict = field(default_factory=dict)
+    left_out: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    own_dirs: tuple = ()
+    choice: dict = field(default_factory=dict)
+
+    @property
+    def reads_definitions(self):
+        """True for notebooks, scripts and namespaces (one namespace, looked up by name)."""
+        return self.kind in ("notebook", "script", "namespace")
+
+    # --- modules and names --------------------------------------------------------------------
 
     def module(self, name):
         """The submodule ``name`` ("layers", "init", ...), or None when it does not exist or did
@@ -107,7 +131,7 @@ class Implementation:
         mod = getattr(self.package, name, None)
         if isinstance(mod, types.ModuleType):
             return mod
-        if self.import_error(name) is not None:
+        if self.reads_definitions or self.import_error(name) is not None:
             return None
         try:
             return importlib.import_module(f"{self.package.__name__}.{name}")
@@ -118,11 +142,21 @@ class Implementation:
 
     def get(self, dotted):
         """``get("layers.Affine")``: the attribute, or None where the module or name is missing."""
+        if self.reads_definitions:
+            chosen = self.chosen(dotted.rpartition(".")[2])
+            return None if chosen is None else chosen.obj
         module_name, _, attr = dotted.rpartition(".")
         if not module_name:
             return getattr(self.package, attr, None)
         mod = self.module(module_name)
         return None if mod is None else getattr(mod, attr, None)
+
+    def chosen(self, name):
+        """The Definition of ``name`` in this view (notebooks, scripts, namespaces), or None."""
+        defs = self.definitions.get(name)
+        if defs:
+            return defs[self.choice.get(name, len(defs) - 1)]
+        return None
 
     def import_error(self, module_name):
         for p in self.problems:
@@ -139,6 +173,8 @@ class Implementation:
 
     def lookup(self, dotted):
         """The Lookup for ``dotted`` ("layers.Affine"): the object and its provenance, or why not."""
+        if self.reads_definitions:
+            return self._lookup_definition(dotted)
         module_name, _, attr = dotted.rpartition(".")
         problem = self.import_error(module_name) if module_name else None
         if problem is not None:
@@ -159,46 +195,119 @@ class Implementation:
                                                f"{taint.describe(self.file_of(taint.module))}", where)
         return Lookup(obj, "found", "", where)
 
+    def _lookup_definition(self, dotted):
+        name = dotted.rpartition(".")[2]
+        d = self.chosen(name)
+        if d is None:
+            return Lookup(None, "missing", f"{self.name} defines no {name} (nor imports one)")
+        module = getattr(d.obj, "__module__", None) or ""
+        if module.split(".")[0] in SHIPPED:
+            path, line = provenance.location(d.obj)
+            return Lookup(None, "outside", f"{name} is {module}.{name} from {provenance.describe_location(path, line)}, "
+                                           f"the shipped package, not your code", d.provenance)
+        return Lookup(d.obj, "found", "", d.provenance)
+
+    # --- nets and views -------------------------------------------------------------------------
+
+    def nets(self):
+        """{class name: [Definition]} of every class that looks like a net: its instances have
+        ``loss(x, t)`` and ``gradient(x, t)`` (and, once built, a ``params`` dict); the
+        implementation's own classes only (not imported ones), private names left out."""
+        from parity import netfinder
+
+        return netfinder.nets(self)
+
+    def with_choice(self, choice):
+        """The view of this implementation in which each name of ``choice`` is its chosen definition."""
+        if not choice:
+            return self
+        view = replace(self, choice={**self.choice, **choice})
+        if not self.reads_definitions:  # folders: only nets are chosen, by ``nets()`` index
+            return view
+        namespace = types.ModuleType(self.package.__name__)
+        namespace.__dict__.update(vars(getattr(self.package, "layers", self.package)))
+        for name in choice:
+            d = view.chosen(name)
+            if d is not None:
+                setattr(namespace, name, d.obj)
+        view.package = _namespace_package(self.package.__name__, namespace)
+        return view
+
+    @property
+    def spec(self):
+        """What a child process loads to get this same implementation again: (name, choice); None
+        for a live namespace (the child must be forked from this process)."""
+        if self.kind == "namespace":
+            return None
+        return (self.name, dict(self.choice))
+
     def __str__(self):
         return self.name
+
+
+def _namespace_package(name, namespace):
+    """A package whose book modules (``layers``, ``functions``, ...) are all ``namespace``."""
+    package = types.ModuleType(f"{name}_package")
+    for module in provenance.BOOK_MODULES:
+        setattr(package, module, namespace)
+    package.namespace = namespace
+    return package
 
 
 def load_implementation(spec="reference"):
     """The implementation named by ``spec``.
 
-    spec: an ``Implementation`` (returned as is), a module object, a folder path (holding a
-    book-style package), or a dotted module name ("reference", "mypkg.common").
-    Raises ValueError for a name that is neither a folder nor an importable module, or a folder
-    that holds none of the book's files.
+    spec: an ``Implementation`` (returned as is), (name, choice) as ``Implementation.spec`` gives,
+    a notebook (.ipynb) or script (.py) path, a folder path (holding a book-style package), a
+    dotted module name ("reference", "mypkg.common"), a module object, a dict (``globals()``) or
+    a ``types.SimpleNamespace``.
+    Raises ValueError for a name that is neither a file, a folder nor an importable module, or a
+    folder that holds none of the book's files.
     """
+    from parity import folder, namespace, notebook
+
     if isinstance(spec, Implementation):
         return spec
+    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], dict):
+        return load_implementation(spec[0]).with_choice(spec[1])
     if spec is None:
         spec = "reference"
+    if isinstance(spec, (dict, types.SimpleNamespace)):
+        return namespace.load_namespace(spec)
     if isinstance(spec, types.ModuleType):
-        return _from_module(spec.__name__, spec)
+        package_like = hasattr(spec, "__path__") or any(
+            isinstance(getattr(spec, m, None), types.ModuleType) for m in provenance.BOOK_MODULES)
+        if spec.__name__ == "__main__" or not package_like:
+            return namespace.load_namespace(spec)  # a module of definitions: looked up by name
+        return folder.load_module(spec.__name__, spec)
     spec = os.fspath(spec)
+    if os.path.isfile(spec) and spec.endswith((".ipynb", ".py")):
+        return notebook.load_notebook(spec)
     if os.path.isdir(spec) and not _is_installed_package_here(spec):
-        return _load_directory(spec)
-    if os.sep in spec or spec.endswith(".py") or not all(p.isidentifier() for p in spec.split(".")):
-        raise ValueError(f"implementation {spec!r}: no such directory (give a folder holding layers.py, "
-                         f"functions.py, ... or a dotted module name)")
+        return folder.load_folder(spec)
+    if os.sep in spec or spec.endswith((".py", ".ipynb")) or not all(p.isidentifier() for p in spec.split(".")):
+        raise ValueError(f"implementation {spec!r}: no such file or directory (give a folder holding layers.py, "
+                         f"functions.py, ..., a notebook .ipynb, a script .py, or a dotted module name)")
     try:
         module = importlib.import_module(spec)
     except ModuleNotFoundError as e:
         if e.name and spec.startswith(e.name):
             raise ValueError(f"implementation {spec!r}: no folder of that name here and no importable module "
-                             f"(give a folder holding layers.py, functions.py, ... or a dotted module name)") from None
-        return _unimportable(spec, e)
+                             f"(give a folder holding layers.py, functions.py, ..., a notebook .ipynb, a script "
+                             f".py, or a dotted module name)") from None
+        return folder.unimportable(spec, e)
     except Exception as e:  # noqa: BLE001 -- the package exists but does not import: a Problem
-        return _unimportable(spec, e)
-    return _from_module(spec, module)
+        return folder.unimportable(spec, e)
+    return folder.load_module(spec, module)
 
 
 def _is_installed_package_here(path):
     """True where the folder ``path`` is itself an installed package importable by its name
     without the current directory on sys.path (``reference`` from the repository root): the same
     code either way, and its files import themselves by that name."""
+    import importlib.util
+    import sys
+
     name = os.path.basename(os.path.normpath(path))
     if not name.isidentifier() or not os.path.isfile(os.path.join(path, "__init__.py")):
         return False
@@ -217,227 +326,3 @@ def _is_installed_package_here(path):
             sys.path[:] = saved
         origin = found.origin if found is not None else None
     return bool(origin) and os.path.realpath(os.path.dirname(origin)) == os.path.realpath(path)
-
-
-def _from_module(name, module):
-    """An installed package or a module object: its folder is its root (none for a bare module)."""
-    root = None
-    path = getattr(module, "__file__", None)
-    if path and hasattr(module, "__path__"):
-        root = os.path.dirname(os.path.abspath(path))
-    impl = Implementation(name, module, root=root, internal=frozenset({name.split(".")[0]}))
-    if root is not None:
-        stems = _stems(root)
-        _audit(impl, stems, {s: os.path.join(root, f"{s}.py") for s in stems})
-    return impl
-
-
-def _unimportable(name, error):
-    """A module name whose import raised: an implementation with that one Problem."""
-    package = types.ModuleType(f"_parity_unimportable_{name}")
-    file, line = _failure_location(error, None)
-    problem = Problem("import-error", "__init__", file or name, line, f"{type(error).__name__}: {error}",
-                      _tail(error))
-    return Implementation(name, package, problems=[problem])
-
-
-def _stems(root):
-    return sorted(f[:-3] for f in os.listdir(root) if f.endswith(".py") and f != "__init__.py"
-                  and f[:-3].isidentifier())
-
-
-def _book_dir(path):
-    """The folder that holds the book's files: ``path`` itself or ``path/common``."""
-    for candidate in (path, os.path.join(path, "common")):
-        if any(os.path.isfile(os.path.join(candidate, f"{m}.py")) for m in BOOK_MODULES):
-            return os.path.abspath(candidate)
-    raise ValueError(f"implementation directory {path!r} holds none of the book's files "
-                     f"({', '.join(m + '.py' for m in BOOK_MODULES[:5])}, ...), nor does "
-                     f"{os.path.join(path, 'common')!r}")
-
-
-def _tail(error, lines=6):
-    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return "\n".join(text.rstrip().splitlines()[-lines:])
-
-
-def _failure_location(error, root):
-    """(file, line) where ``error`` surfaced in the implementation's files: a SyntaxError's own
-    position, else the deepest traceback frame inside ``root`` (relative path)."""
-    if isinstance(error, SyntaxError) and error.filename and (root is None or provenance.inside(error.filename, root)):
-        path = error.filename
-        return (os.path.relpath(path, root) if root else path), error.lineno or 0
-    found = ("", 0)
-    for frame in traceback.extract_tb(error.__traceback__):
-        if root is None or provenance.inside(frame.filename, root):
-            found = (os.path.relpath(frame.filename, root) if root else frame.filename, frame.lineno or 0)
-    return found
-
-
-_LOADED = {}
-
-
-def _load_directory(path):
-    root = _book_dir(path)
-    if root in _LOADED:
-        return _LOADED[root]
-    pkg_name = "_parity_impl_" + hashlib.sha1(root.encode()).hexdigest()[:12]
-    stems = _stems(root)
-    init = os.path.join(root, "__init__.py")
-    pkg_spec = importlib.util.spec_from_file_location(
-        pkg_name, init if os.path.isfile(init) else None, submodule_search_locations=[root])
-    if pkg_spec is None or pkg_spec.loader is None:
-        pkg_spec = importlib.machinery.ModuleSpec(pkg_name, None, is_package=True)
-        pkg_spec.submodule_search_locations = [root]
-    package = importlib.util.module_from_spec(pkg_spec)
-    sys.modules[pkg_name] = package
-
-    own_name = os.path.basename(root)
-    internal = frozenset({"common", pkg_name, *stems} | ({own_name} if own_name.isidentifier() else set()))
-    impl = Implementation(root, package, root=root, internal=internal)
-    with _aliases(pkg_name, package, stems, root, own_name):
-        if pkg_spec.loader is not None:
-            try:
-                pkg_spec.loader.exec_module(package)
-            except Exception as e:  # noqa: BLE001 -- reported, the files are still tried one by one
-                impl.problems.append(_import_problem("__init__", e, root))
-        for stem in stems:
-            try:
-                setattr(package, stem, importlib.import_module(f"{pkg_name}.{stem}"))
-            except Exception as e:  # noqa: BLE001 -- a file that does not import is an error, named
-                impl.problems.append(_import_problem(stem, e, root))
-    files = {s: os.path.join(root, f"{s}.py") for s in stems}
-    if os.path.isfile(init):
-        files["__init__"] = init
-    _audit(impl, stems, files)
-    _LOADED[root] = impl
-    return impl
-
-
-def _import_problem(stem, error, root):
-    """The Problem of a file that did not import: where it failed in that file, and, where the
-    cause lies in another file of the folder (an import of it), that file's line and error."""
-    file = f"{stem}.py"
-    cause_file, cause_line = _failure_location(error, root)
-    if isinstance(error, SyntaxError):
-        text = f"SyntaxError: {error.msg}"
-    else:
-        text = f"{type(error).__name__}: {error}"
-    if cause_file in (file, ""):
-        return Problem("import-error", stem, file, cause_line, text, _tail(error))
-    line = 0  # the line of this file that led to the cause (its import statement)
-    for frame in traceback.extract_tb(error.__traceback__):
-        if provenance.inside(frame.filename, root) and os.path.basename(frame.filename) == file:
-            line = frame.lineno or 0
-    return Problem("import-error", stem, file, line,
-                   f"imports {cause_file}, which does not import ({cause_file}:{cause_line}: {text})", _tail(error))
-
-
-def _audit(impl, stems, files):
-    """Outside imports of every module that imported, and the taint they spread to importers."""
-    sources = {}
-    for stem, path in files.items():
-        if impl.import_error(stem) is not None or not os.path.isfile(path):
-            continue
-        with open(path, encoding="utf-8", errors="replace") as f:
-            sources[stem] = f.read()
-    direct = {}
-    for stem, text in sources.items():
-        try:
-            found = provenance.outside_imports(stem, text, files[stem], impl.root, impl.internal)
-        except SyntaxError:
-            continue
-        if found:
-            direct[stem] = found[0]
-            for o in found:
-                impl.problems.append(Problem("outside-import", stem, f"{stem}.py", o.line,
-                                             f"imports {o.target} from {o.path}, outside the implementation",
-                                             o.path))
-    deps = {}
-    for stem, text in sources.items():
-        try:
-            deps[stem] = provenance.own_dependencies(text, files[stem], impl.internal, set(stems),
-                                                     impl.package.__name__)
-        except SyntaxError:
-            deps[stem] = set()
-    tainted = dict(direct)
-    changed = True
-    while changed:  # a module that imports a tainted module is tainted, through it
-        changed = False
-        for stem, uses in deps.items():
-            if stem in tainted:
-                continue
-            for dep in sorted(uses):
-                if dep in tainted:
-                    tainted[stem] = tainted[dep]
-                    changed = True
-                    break
-    impl.tainted = tainted
-
-
-class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Resolves ``common``, ``common.x``, the folder's own name and plain ``x`` (a file of the
-    folder) to ``pkg.x``; ``common.y`` for a ``y`` the folder lacks is a ModuleNotFoundError."""
-
-    def __init__(self, pkg_name, stems, own_name):
-        self.pkg_name = pkg_name
-        self.stems = set(stems)
-        self.packages = {"common"} | ({own_name} if own_name.isidentifier() and own_name not in self.stems else set())
-
-    def _target(self, fullname):
-        head, _, rest = fullname.partition(".")
-        if head in self.packages:
-            if not rest:
-                return self.pkg_name
-            return f"{self.pkg_name}.{rest}" if rest in self.stems else ""
-        if fullname in self.stems:
-            return f"{self.pkg_name}.{fullname}"
-        return None
-
-    def find_spec(self, fullname, path=None, target=None):
-        target_name = self._target(fullname)
-        if target_name is None:
-            return None
-        if target_name == "":
-            raise ModuleNotFoundError(f"No module named {fullname!r} (the implementation's folder has no "
-                                      f"{fullname.partition('.')[2].replace('.', '/')}.py)", name=fullname)
-        return importlib.machinery.ModuleSpec(fullname, self, is_package=(target_name == self.pkg_name))
-
-    def create_module(self, spec):
-        module = importlib.import_module(self._target(spec.name))
-        self._own_spec = module.__spec__
-        return module
-
-    def exec_module(self, module):
-        # NOTE: the import system stamped the alias spec on the module; give it its own back.
-        module.__spec__ = self._own_spec
-
-
-class _aliases:
-    """Context: the alias finder first on sys.meta_path; sys.modules and sys.path restored after."""
-
-    def __init__(self, pkg_name, package, stems, root, own_name):
-        self.finder = _AliasFinder(pkg_name, stems, own_name)
-        self.names = {*self.finder.packages, *stems}
-        self.root = root
-
-    def _ours(self, name):
-        return name in self.names or name.partition(".")[0] in self.finder.packages
-
-    def __enter__(self):
-        self.saved_modules = {n: m for n, m in sys.modules.items() if self._ours(n)}
-        for n in self.saved_modules:
-            del sys.modules[n]
-        self.saved_path = list(sys.path)
-        sys.path.insert(0, self.root)
-        sys.meta_path.insert(0, self.finder)
-        return self
-
-    def __exit__(self, *exc):
-        sys.meta_path.remove(self.finder)
-        sys.path[:] = self.saved_path
-        for n in [n for n in sys.modules if self._ours(n)]:
-            del sys.modules[n]
-        sys.modules.update(self.saved_modules)
-        importlib.invalidate_caches()
-        return False

@@ -91,7 +91,7 @@ def coverage(records, frameworks, no_runner=()):
     for row in COMPONENTS:
         gaps = []
         if row.name in no_runner:
-            gaps.append(f"no runner parity.checks.{row.kind}s yet")
+            gaps.append(f"no runner parity.runners.{row.kind}s yet")
         for fw in ("torch", "keras"):
             if fw in frameworks and row.builder(fw) is None:
                 gaps.append(f"no {fw} counterpart")

@@ -2,7 +2,7 @@
 
 Every seed rewrites ``numerical_gradient(f, x)``; the nets' gradient checks rest on it. It is
 checked against functions whose derivatives are known in closed form (runner:
-``parity.checks.gradients``), on x of rank 1 to 4: the gradient (accuracy of a central difference
+``parity.runners.gradients``), on x of rank 1 to 4: the gradient (accuracy of a central difference
 with h = 1e-4), that ``f`` sees the perturbation when it ignores its argument and reads x through
 a closure (the book's ``lambda W: net.loss(x, t)``: x must be perturbed in place), and that x is
 left exactly as it was. There is no framework counterpart: the derivative is analytic.

@@ -1,9 +1,9 @@
 """Registry rows: initializers of the book API (see parity.registry.spec.Component).
 
 Initializers are random, so they are compared as distributions, not values (runner:
-``parity.checks.initializers``): sample mean, standard deviation and excess kurtosis, and a
+``parity.runners.initializers``): sample mean, standard deviation and excess kurtosis, and a
 two-sample Kolmogorov-Smirnov test, each at a stated false-alarm rate (Bonferroni over all the
-initializer tests; see ``parity.checks.initializers.ALPHA``).
+initializer tests; see ``parity.runners.initializers.ALPHA``).
 
 ``config``: "law", the keyword arguments of the law (the init function and each framework's
 builder take them); "weight_init_std", what asks the book's nets for that law where the
@@ -19,7 +19,7 @@ The default-named ones (torch xavier_normal_, keras GlorotNormal / HeNormal) mea
 they are measured in the catalogue of differences (``parity.differences``), not here.
 
 Cases (the book's weight shapes; n_in = 1000 or 64*5*5 = 1600, large samples so that a truncated
-normal of the same variance, KS distance 0.017, is seen): see ``parity.checks.initializers.CASES``.
+normal of the same variance, KS distance 0.017, is seen): see ``parity.runners.initializers.CASES``.
 """
 from parity.registry.spec import Component, Tol  # noqa: F401
 

@@ -1,6 +1,6 @@
 """Registry rows: layers of the book API (see parity.registry.spec.Component).
 
-``config`` tells the runner (``parity.checks.runner``) how to drive the book's class:
+``config`` tells the runner (``parity.runners.runner``) how to drive the book's class:
 - protocol "layer": ``cls(**params, **hyper)``, ``forward(*inputs, *constants)``,
   ``backward(dout)`` -> dx (or (dx, dy)); parameter gradients read from ``d<param>``.
 - protocol "batchnorm": ``cls(gamma, beta, momentum)``, several ``forward(x, True)`` /

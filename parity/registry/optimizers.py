@@ -1,6 +1,6 @@
 """Registry rows: optimizers of the book API (see parity.registry.spec.Component).
 
-The runner (``parity.checks.optimizers``) builds the implementation's optimizer as
+The runner (``parity.runners.optimizers``) builds the implementation's optimizer as
 ``cls(**config["hyper"])`` and the framework's with ``parity.backends.<fw>.optimizers.make_optimizer(
 row.torch / row.keras, ..., **config["hyper"])`` (the builder field is the book's class name that
 ``make_optimizer`` takes), runs both over the same 24 given gradients and compares the parameters
@@ -15,7 +15,7 @@ option: torch's ``weight_decay`` is that coupled form; Keras' ``weight_decay`` i
 Tolerances: ``reduction=STEPS``: every compared number is the end of a chain of up to 24 updates,
 each adding a rounding error, so the table's rtol / atol grow like sqrt(24) ~ 4.9 (random walk).
 """
-from parity.checks.optimizers import STEPS
+from parity.runners.optimizers import STEPS
 from parity.registry.spec import Component, Tol  # noqa: F401
 
 _CASES = ("trajectory-24",)

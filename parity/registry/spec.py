@@ -11,7 +11,7 @@ class Component:
 
     name: the id used in test ids and reports ("Affine", "BatchNormalization-train").
     kind: "layer", "function", "optimizer" or "initializer"; selects the runner in
-        ``parity.checks.<kind>``.
+        ``parity.runners.<kind>``.
     reference: where the implementation under test holds it ("layers.Affine", "optimizer.Adam").
     torch, keras: the builder's name in ``parity.backends.<framework>.<module>`` (None: no
         counterpart; the report lists it as not covered for that framework, with ``note``).

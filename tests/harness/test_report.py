@@ -70,7 +70,7 @@ def test_coverage_names_rows_without_a_counterpart_or_runner_and_unregistered_ap
     assert rows["Affine"]["per_framework"]["torch"]["cases"] == 2
     assert "db" in rows["Affine"]["per_framework"]["torch"]["missing_checks"]
     assert rows["Relu"]["per_framework"]["torch"]["cases"] == 0
-    assert "no runner parity.checks.optimizers yet" in rows["SGD"]["gaps"]
+    assert "no runner parity.runners.optimizers yet" in rows["SGD"]["gaps"]
     # functions the book defines that no row checks are listed by name
     assert "functions.step_function" in cov["unregistered"]
     assert "layers.Affine" not in cov["unregistered"]
@@ -179,7 +179,7 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
 
 def _faulty_implementation(tmp_path):
     """A book-style copy of the reference whose Affine.dW is 0.1% too large."""
-    from parity.check.patch import Edit, reference_copy
+    from parity.verify.patch import Edit, reference_copy
 
     return reference_copy(tmp_path / "faulty", [Edit("layers.py", "self.dW = np.dot(self.x.T, dout)\n",
                                                      "self.dW = np.dot(self.x.T, dout) * 1.001\n")])

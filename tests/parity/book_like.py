@@ -13,7 +13,7 @@ the book's is copied):
 - the files are the book's: no ``two_layer_net.py`` / ``three_layer_net.py`` (the book keeps those
   in its chapter folders).
 """
-from parity.check.patch import Append, Drop, Edit, reference_copy
+from parity.verify.patch import Append, Drop, Edit, reference_copy
 
 _INLINE_INIT = '''def init_weight(weight_init_std, shape, rng=None, dtype=None):
     """The book's inline law (no init module): 'relu'/'he' sqrt(2/n_in), 'sigmoid'/'xavier'

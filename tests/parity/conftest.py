@@ -48,7 +48,7 @@ def framework(request, device):
 # --- component checks: one runner call per (row, framework, dtype), shared by the check tests
 
 def records_for(row, framework, dtype, impl, device):
-    """The row's runner (``parity.checks.<kind>s.run``) for (row, framework, dtype), computed once
+    """The row's runner (``parity.runners.<kind>s.run``) for (row, framework, dtype), computed once
     per session (``parity.api.cached_records``; ``--parity-report`` reads the same cache)."""
     from parity.api import cached_records
 
@@ -62,7 +62,7 @@ def check_params(rows, frameworks, with_numerical=False):
     backend this process runs) is marked xfail(strict=True) with its reason: a framework that
     starts to agree turns the test red, so the entry gets removed.
     """
-    from parity.checks.runner import GRADIENT_CHECKS_NUMERICAL
+    from parity.runners.runner import GRADIENT_CHECKS_NUMERICAL
     from parity.frameworks import keras_backend
 
     params = []

@@ -16,7 +16,7 @@ def test_table_has_one_row_per_case_and_check():
 
 
 def test_missing_framework_gives_skipped_records_with_reason(monkeypatch):
-    from parity.checks import runner
+    from parity.runners import runner
 
     monkeypatch.setattr(runner, "missing_reason", lambda fw, device="cpu": f"{fw} is not installed")
     df = parity.run_checks(frameworks=("torch",), dtypes=("float64",), components=["Relu"])

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from parity.check.faults import get as fault
-from parity.check.patch import reference_copy
-from parity.check.suite import check
+from parity.verify.faults import get as fault
+from parity.verify.patch import reference_copy
+from parity.verify.suite import check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAST = ("torch", "numerical")
@@ -96,7 +96,7 @@ def test_missing_components_are_missing_not_failed(tmp_path):
     result = check(str(folder), frameworks=FAST, dtypes=("float64",), kinds=("layer", "function", "net"))
     statuses = {s.component: s.status for s in result.summaries}
     assert statuses["softmax"] == statuses["relu"] == "pass"
-    assert statuses["Affine"] == statuses["sigmoid"] == statuses["MultiLayerNet"] == "missing"
+    assert statuses["Affine"] == statuses["sigmoid"] == statuses["(nets)"] == "missing"
     assert result.ok
     # the same folder with a wrong relu: failed, not missing, and the exit status says so
     (folder / "functions.py").write_text((folder / "functions.py").read_text().replace("np.maximum(0, x)",
@@ -111,7 +111,7 @@ def test_missing_components_are_missing_not_failed(tmp_path):
 def test_usage_errors_exit_2():
     assert parity_cli("check", "reference", "--components", "NoSuchLayer", "--quiet").returncode == 2
     proc = parity_cli("check", "/no/such/folder/", "--quiet")
-    assert proc.returncode == 2 and "no such directory" in proc.stderr
+    assert proc.returncode == 2 and "no such file or directory" in proc.stderr
 
 
 def test_pytest_impl_option_switches_the_parity_tests(tmp_path):

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from parity.check.isolate import run_isolated
-from parity.check.patch import Edit, reference_copy
-from parity.check.suite import check
+from parity.verify.isolate import run_isolated
+from parity.verify.patch import Edit, reference_copy
+from parity.verify.suite import check
 
 
 def _loop():

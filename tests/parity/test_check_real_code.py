@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from parity.check.patch import Append, Edit, reference_copy
-from parity.check.suite import check
+from parity.verify.patch import Append, Edit, reference_copy
+from parity.verify.suite import check
 from tests.parity.book_like import book_like_common
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,7 +68,7 @@ def test_book_like_common_exits_0_with_its_limits_named(tmp_path):
     lines = table_rows(proc.stdout)
     assert "pass (dtype)" in lines["Convolution"] and "pass (dtype)" in lines["BatchNormalization-train"]
     assert "pass (dtype, limit)" in lines["Pooling"]
-    assert {line.split()[1] for line in lines.values()} == {"pass", "missing"}, lines
+    assert {line.split()[1] for line in lines.values()} <= {"pass", "missing"}, lines
     assert "pass" in lines["MultiLayerNetExtend"]
     assert "Convolution: dtype: the implementation returns float64 for float32 input" in proc.stdout
     assert "Pooling: the book's own limit, not a failure: pool-3x3-s2p1" in proc.stdout

@@ -6,7 +6,7 @@ Skipped where no GPU is visible."""
 import pytest
 
 from parity import numerics
-from parity.checks.runner import run
+from parity.runners.runner import run
 from parity.registry import get
 
 MATMUL_ROWS = ("Affine", "Convolution")

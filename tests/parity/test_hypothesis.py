@@ -8,7 +8,7 @@ pytest.importorskip("torch", reason="the properties compare against torch")
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from parity.checks.runner import drive_framework, drive_reference  # noqa: E402
+from parity.runners.runner import drive_framework, drive_reference  # noqa: E402
 from parity.compare import compare  # noqa: E402
 from parity.impl import load_implementation  # noqa: E402
 from parity.registry import get  # noqa: E402

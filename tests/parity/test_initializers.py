@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("scipy", reason="initializer checks use scipy.stats")
 
-from parity.checks import initializers as ci  # noqa: E402
+from parity.runners import initializers as ci  # noqa: E402
 from parity.registry import initializers as rows  # noqa: E402
 from parity.registry.spec import Component  # noqa: E402
 

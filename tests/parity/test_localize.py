@@ -3,9 +3,9 @@ gradients), and the layer where the forward gap first jumps."""
 import numpy as np
 import pytest
 
-from parity.check import netcheck, nets
-from parity.check.faults import seed000_net
-from parity.check.patch import Edit, reference_copy
+from parity.verify import netcheck, nets
+from parity.verify.faults import seed000_net
+from parity.verify.patch import Edit, reference_copy
 from parity.impl import load_implementation
 from reference import layers as rl
 from reference.multi_layer_net import MultiLayerNet

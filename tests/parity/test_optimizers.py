@@ -5,7 +5,7 @@ weight decay) are strict xfails; their measured size is asserted below."""
 import numpy as np
 import pytest
 
-from parity.checks.optimizers import LARGE_STEP, STEPS, ZERO_STEP, problem
+from parity.runners.optimizers import LARGE_STEP, STEPS, ZERO_STEP, problem
 from parity.frameworks import FRAMEWORKS, device_for, keras_backend
 from parity.registry import get, optimizers
 from tests.parity.conftest import assert_check, check_params, records_for, skip_unless_available

@@ -3,10 +3,10 @@ fault says so, the framework default diagnosed or the net parameter localized); 
 passes; an edit that no longer fits the reference is an error, never a silently disabled fault."""
 import pytest
 
-from parity.check import faults as fault_table
-from parity.check.patch import Edit, PatchError, apply_edits, reference_copy, reference_sources
-from parity.check.selftest import default_frameworks, render, run_fault, selftest
-from parity.check.suite import check
+from parity.verify import faults as fault_table
+from parity.verify.patch import Edit, PatchError, apply_edits, reference_copy, reference_sources
+from parity.verify.selftest import default_frameworks, render, run_fault, selftest
+from parity.verify.suite import check
 
 FAULTS = fault_table.FAULTS
 

@@ -13,8 +13,8 @@ import pytest
 
 import reference
 from reference import layers as rl
-from parity.check.patch import Edit, reference_copy
-from parity.checks.runner import run
+from parity.verify.patch import Edit, reference_copy
+from parity.runners.runner import run
 from parity.impl import load_implementation
 from parity.registry import get
 
@@ -214,7 +214,7 @@ def test_numerical_framework_catches_gradient_faults(fault_id, component, check,
 def test_output_dtype_fault_is_a_dtype_finding_and_fails_only_when_strict():
     """float32 in, float64 out with the right values: status "dtype" naming the implementation's
     side, never "pass"; the check's summary fails it only under strict_dtype."""
-    from parity.check.table import summarize
+    from parity.verify.table import summarize
 
     row = get("Affine")
     records = run(row, "torch", "float32", faulty("output-dtype", layers__Affine=AffinePromotes))

@@ -16,7 +16,7 @@ import pytest
 
 import reference
 from reference import optimizer as ro
-from parity.checks.optimizers import LARGE_STEP, STEPS, ZERO_STEP, run
+from parity.runners.optimizers import LARGE_STEP, STEPS, ZERO_STEP, run
 from parity.impl import load_implementation
 from parity.registry import get
 

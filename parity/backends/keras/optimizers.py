@@ -40,7 +40,7 @@ import numpy as np
 
 import keras
 
-from parity.backends.keras import floatx  # noqa: F401  (also used by parity.checks.optimizers)
+from parity.backends.keras import floatx  # noqa: F401  (also used by parity.runners.optimizers)
 from parity.backends.keras.layers import variable_numpy
 
 BOOK_DEFAULTS = {

@@ -1,10 +1,10 @@
 """Net checks for ``python -m parity check``: every net class the implementation has is built
-small from its own constructor's signature (``parity.check.netbuild``), given seeded weights, and
+small from its own constructor's signature (``parity.verify.netbuild``), given seeded weights, and
 checked as Records (kind "net"):
 
 - check = parameter key ("W1", "gamma2", ...), framework "numerical": ``net.gradient`` against the
   numerical gradient of the net's OWN loss; framework "torch": against torch autograd of the
-  book's loss on the same parameters (``parity.check.nets.localize_gradients``). max_rel_err is
+  book's loss on the same parameters (``parity.verify.nets.localize_gradients``). max_rel_err is
   ``reference.gradient.relative_error``; a failure's message names the first divergent parameter
   in backprop order. A net whose loss is random (dropout active in ``loss``) is checked with
   NumPy's RNG reseeded before every call (said in the notes).
@@ -24,13 +24,14 @@ The configurations (``netbuild.NETS``) use the book's constructor argument names
 N(0, 0.3^2) (gamma 1 + N(0, 0.2^2)): large enough that every gradient is 1e-2 or more (a bias
 before batch norm: exactly 0), small enough that the true class keeps a probability above 0.16,
 which keeps the book's dropped 1e-7 in the SoftmaxWithLoss backward below 1e-6 relative (see
-``parity.check.nets.NET_GRAD_RTOL``).
+``parity.verify.nets.NET_GRAD_RTOL``).
 """
 import numpy as np
 
-from parity.check import nets
-from parity.check.netbuild import (C, D, N, NETS, SEED, NetBuildError, Randomness, activation_of,  # noqa: F401
-                                   build, config, randomness, reference_twin)
+from parity.verify import nets
+from parity.verify.netbuild import (C, D, N, NETS, SEED, Built, NetBuildError, Randomness,  # noqa: F401
+                                   activation_of, build, config, config_for, load_factory, randomness,
+                                   reference_twin, seed_weights)
 from parity.compare import compare
 from parity.impl import load_implementation
 from parity.records import Record
@@ -50,23 +51,67 @@ def _record(cfg, framework, check, passed, message, impl, provenance="", **field
                   provenance=provenance, **fields)
 
 
-def run(impl, name, frameworks=("torch", "numerical")):
-    """(records, notes) for the net configuration ``name``: records as the module docstring says
-    ("missing" / "error" / "outside" where the implementation's class is not usable), notes: how
-    it was built and checked, one line each."""
+NO_NET = "(nets)"
+
+
+def _net_of(impl, name, index):
+    """(class, provenance, None) of the ``index``-th net definition named ``name``, or
+    (None, provenance, Record fields) where there is none to check: missing, error, outside."""
+    defs = impl.nets().get(name, [])
+    if name == NO_NET:
+        return None, "", dict(status="missing", message=f"{impl.name} has no net: no class whose instances have "
+                                                         f"params, loss(x, t) and gradient(x, t)")
+    if not defs:
+        cfg = config_for(name)
+        if cfg.reference:  # a book net in a file that did not import, or in code from outside
+            found = impl.lookup(cfg.reference)
+            if found.status in ("error", "outside"):
+                return None, found.provenance, dict(status=found.status, message=found.message)
+        return None, "", dict(status="missing", message=f"the implementation {impl.name} has no net class {name} "
+                                                        f"(with loss(x, t) and gradient(x, t))")
+    d = defs[min(index, len(defs) - 1)]
+    cls = d.obj
+    module = getattr(cls, "__module__", "") or ""
+    if impl.reads_definitions:
+        found = impl.with_choice({name: index} if name in impl.definitions else {}).lookup(name)
+    else:
+        found = impl.lookup(f"{module.rpartition('.')[2]}.{name}")
+    if found.status in ("error", "outside"):
+        return None, d.provenance, dict(status=found.status, message=found.message)
+    return cls, d.provenance, None
+
+
+def run(impl, name, frameworks=("torch", "numerical"), index=0, factory=""):
+    """(records, notes) for the net ``name`` (its ``index``-th definition; or the net a factory
+    builds): records as the module docstring says ("missing" / "error" / "outside" where the
+    implementation has none usable), notes: how it was built and checked, one line each."""
     impl = load_implementation(impl)
-    cfg = config(name)
-    found = impl.lookup(cfg.reference)
-    where = found.provenance
-    if found.status != "found":
-        return [_record(cfg, "-", "-", False, found.message, impl, where, status=found.status)], []
-    try:
-        built = build(found.obj, cfg)
-    except NetBuildError as e:
-        return [_record(cfg, "-", "-", False, f"{cfg.name}: {e}", impl, where, status="error")], []
-    except Exception as e:  # noqa: BLE001 -- the user's constructor or params raised
-        return [_record(cfg, "-", "-", False, f"{cfg.name}: building it raised {type(e).__name__}: {e}", impl, where,
-                        status="error")], []
+    cfg = config_for(name)
+    if factory:
+        where = f"factory {factory if isinstance(factory, str) else getattr(factory, '__name__', 'factory')}"
+        try:
+            np.random.seed(SEED)
+            net = load_factory(factory)()
+            seed_weights(net)
+            built = Built(net, f"{where}()", activation_of(net))
+        except Exception as e:  # noqa: BLE001
+            return [_record(cfg, "-", "-", False, f"{name}: {where} raised {type(e).__name__}: {e}", impl, where,
+                            status="error")], []
+        cls = type(net)
+    else:
+        cls, where, failure = _net_of(impl, name, index)
+        if failure is not None:
+            return [_record(cfg, "-", "-", False, failure["message"], impl, where, status=failure["status"])], []
+        try:
+            built = build(cls, cfg)
+        except NetBuildError as e:
+            return [_record(cfg, "-", "-", False, f"{name}: {e}", impl, where, status="error")], []
+        except Exception as e:  # noqa: BLE001 -- the user's constructor or params raised
+            return [_record(cfg, "-", "-", False, f"{name}: building it raised {type(e).__name__}: {e}", impl, where,
+                            status="error")], []
+    if not isinstance(getattr(built.net, "params", None), dict):
+        return [_record(cfg, "-", "-", False, f"{name} has loss and gradient but no params dict once built: "
+                        f"not checked as a net", impl, where, status="skipped")], []
     notes = [f"built as {built.call}"] + built.notes
     x, t = data()
     net = built.net
@@ -83,8 +128,9 @@ def run(impl, name, frameworks=("torch", "numerical")):
     else:
         records.append(_record(cfg, "numerical", "gradient", False, f"{cfg.name}: not checked: {rand.note}", impl,
                                where, status="skipped"))
-    records += _self_records(impl, cfg, found.obj, built, x, t, rand, where)
-    twin_records, twin_note = _reference_records(impl, cfg, found.obj, built, x, t, rand, where)
+    records += _self_records(impl, cfg, cls, built, x, t, rand, where)
+    rebuild = (lambda: build(cls, cfg, activation=built.activation).net) if not factory else None
+    twin_records, twin_note = _reference_records(impl, cfg, rebuild, built, x, t, rand, where)
     if twin_note:
         notes.append(twin_note)
     return records + twin_records, notes
@@ -98,7 +144,7 @@ def _gradient_records(impl, cfg, net, x, t, frameworks, rand, where):
                         impl, where, status="error")]
     described = loc.describe()
     records = []
-    tol = Tol(nets.NET_GRAD_RTOL, 0.0, "relative to the gradient's scale (parity.check.nets.NET_GRAD_RTOL)")
+    tol = Tol(nets.NET_GRAD_RTOL, 0.0, "relative to the gradient's scale (parity.verify.nets.NET_GRAD_RTOL)")
     for fw in ("numerical", "torch"):
         if fw not in frameworks:
             continue
@@ -199,8 +245,9 @@ def _self_records(impl, cfg, cls, built, x, t, rand, where):
     return records
 
 
-def _reference_records(impl, cfg, cls, built, x, t, rand, where):
-    """(the "forward" and "predict" records against the reference twin, note)."""
+def _reference_records(impl, cfg, rebuild, built, x, t, rand, where):
+    """(the "forward" and "predict" records against the reference twin, note). rebuild: makes a
+    fresh net like ``built`` (None: the predict check uses ``built`` itself after the forward)."""
     twin, why = reference_twin(built.net)
     if twin is None:
         note = f"forward and predict are not compared with the reference: {why}"
@@ -218,7 +265,7 @@ def _reference_records(impl, cfg, cls, built, x, t, rand, where):
                                impl, where, max_abs_err=last.gap, max_rel_err=last.gap, rtol=nets.JUMP))
     # predict at test time, after one training step's forward/backward on both nets
     try:
-        net = build(cls, cfg, activation=built.activation).net
+        net = rebuild() if rebuild is not None else built.net
         twin, _ = reference_twin(net)
         rand.reseed()
         net.gradient(x, t)

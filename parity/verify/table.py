@@ -131,14 +131,19 @@ def _fmt(v):
     return "" if v != v else f"{v:.2e}"  # NaN -> blank
 
 
-def render(summaries, width=140, problems=()):
-    """The text table: the implementation's problems first, one block per kind, then the details
-    of every component that did not pass and the notes (dtype findings, the book's limits)."""
+def render(summaries, width=140, problems=(), left_out=(), notes=()):
+    """The text table: the implementation's problems first, how it was read (path set-up), one
+    block per kind, then the details of every component that did not pass, the notes (dtype
+    findings, the book's limits, how nets were built) and what a notebook reading left out."""
     lines = []
     if problems:
         lines.append("== problems (each fails the check) ==")
         for p in problems:
             lines.append(f"  {p.describe()}")
+        lines.append("")
+    if notes:
+        lines.append("== read ==")
+        lines += [f"  {n}" for n in notes]
         lines.append("")
     header = ("component", "status", "from", "first failing check", "max abs err", "max rel err", "tolerance")
     for kind in KIND_ORDER + tuple(sorted({s.kind for s in summaries} - set(KIND_ORDER))):
@@ -159,7 +164,7 @@ def render(summaries, width=140, problems=()):
         lines.append("== details ==")
         for s in details:
             lines.append(f"{s.component} [{s.status}]: {_clip(s.message, width * 3)}")
-            if s.diagnosis:
+            if s.diagnosis and s.diagnosis not in s.message:
                 lines.append(f"    diagnosis: {s.diagnosis}")
         lines.append("")
     noted = [s for s in summaries if s.dtype_finding or s.limits or s.notes]
@@ -167,12 +172,17 @@ def render(summaries, width=140, problems=()):
         lines.append("== notes (not failures) ==")
         for s in noted:
             for note in s.notes:
-                lines.append(f"{s.component}: {note}")
+                lines.append(f"{s.component}{f' [{s.provenance}]' if s.provenance else ''}: {note}")
             if s.dtype_finding:
                 lines.append(f"{s.component}: dtype: {s.dtype_finding}; the values agree after casting "
                              f"(--strict-dtype makes this a failure)")
             if s.limits:
                 lines.append(f"{s.component}: the book's own limit, not a failure: {s.limits}")
+        lines.append("")
+    if left_out:
+        lines.append(f"== left out, not run ({len(left_out)}: top-level work, magics, imports only it uses) ==")
+        for o in left_out:
+            lines.append(f"  {o.where}: {_clip(o.what, 70)}  -- {o.why}")
         lines.append("")
     counts = {st: sum(s.status == st for s in summaries) for st in STATUS_ORDER}
     lines.append("summary: " + ", ".join(f"{n} {st}" for st, n in counts.items() if n)
@@ -183,3 +193,28 @@ def render(summaries, width=140, problems=()):
 def _clip(text, n):
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 3] + "..."
+
+
+_HTML_COLOURS = {"pass": "#d9f2d9", "FAIL": "#f8d0d0", "error": "#f8d0d0", "timeout": "#f8d0d0",
+                 "outside": "#f8d0d0", "missing": "#eeeeee", "skipped": "#eeeeee"}
+
+
+def render_html(result):
+    """An HTML table of a CheckResult (``_repr_html_`` in Jupyter): the verdict, the problems,
+    one row per component with its status coloured, then the notes."""
+    from html import escape
+
+    rows = []
+    for s in result.summaries:
+        colour = _HTML_COLOURS.get(s.status, "#ffffff")
+        detail = s.first or ("" if s.status == "pass" else _clip(s.message, 160))
+        rows.append(f"<tr><td>{escape(s.kind)}</td><td>{escape(s.component)}</td>"
+                    f"<td style='background:{colour}'>{escape(status_text(s))}</td><td>{escape(s.provenance)}</td>"
+                    f"<td>{escape(detail)}</td><td>{_fmt(s.max_abs_err)}</td><td>{escape(s.tol)}</td></tr>")
+    problems = "".join(f"<li>{escape(p.describe())}</li>" for p in result.problems)
+    notes = "".join(f"<li>{escape(s.component)}: {escape(n)}</li>" for s in result.summaries for n in s.notes)
+    return (f"<div><p><b>{escape(result.verdict)}</b> ({escape(result.impl)})</p>"
+            + (f"<p>Problems (each fails the check):</p><ul>{problems}</ul>" if problems else "")
+            + "<table><tr><th>kind</th><th>component</th><th>status</th><th>from</th><th>first failing check</th>"
+              "<th>max abs err</th><th>tolerance</th></tr>" + "".join(rows) + "</table>"
+            + (f"<details><summary>notes</summary><ul>{notes}</ul></details>" if notes else "") + "</div>")

@@ -1,4 +1,4 @@
-"""``python -m parity selftest``: plant each shipped fault (``parity.check.faults``) in a copy of the
+"""``python -m parity selftest``: plant each shipped fault (``parity.verify.faults``) in a copy of the
 reference, run ``check`` on it, and report the share caught with the component named correctly.
 
 A fault counts as caught when ``check`` reports its component as FAIL (a value that differs, not
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import os
 import tempfile
 
-from parity.check import faults as fault_table
-from parity.check.patch import reference_copy
-from parity.check.suite import check
+from parity.verify import faults as fault_table
+from parity.verify.patch import reference_copy
+from parity.verify.suite import check
 from parity.frameworks import missing_reason
 
 SELFTEST_TIMEOUT = 120.0

@@ -1,4 +1,4 @@
-"""The work one child process does for ``parity.check.suite.check``: one registry row or one net.
+"""The work one child process does for ``parity.verify.suite.check``: one registry row or one net.
 
 The fork server imports this module once (``suite._preload``), so the numerics configuration
 (``parity.numerics.configure``: deterministic algorithms, TF32 off; about a second) is done there
@@ -13,7 +13,7 @@ import warnings
 
 from parity import numerics
 from parity.api import run_records
-from parity.check import netcheck, semantics
+from parity.verify import netcheck, semantics
 from parity.impl import load_implementation
 from parity.provenance import inside
 
@@ -28,8 +28,18 @@ class _warnings_of:
     """Context: record the warnings raised from the implementation's files; notes after."""
 
     def __init__(self, impl):
-        self.root = load_implementation(impl).root
+        impl = load_implementation(impl)
+        self.dirs = [d for d in (impl.root, *impl.own_dirs) if d]
+        self.label = "" if impl.kind != "notebook" else impl.name
         self.notes = []
+
+    def _own(self, filename):
+        if self.label and filename.startswith(os.path.basename(self.label) + " [cell "):
+            return filename.rpartition(" [")[2].rstrip("]")
+        for d in self.dirs:
+            if inside(filename, d):
+                return os.path.relpath(filename, d)
+        return None
 
     def __enter__(self):
         self._catch = warnings.catch_warnings(record=True)
@@ -41,8 +51,9 @@ class _warnings_of:
         self._catch.__exit__(*exc)
         seen = {}
         for w in self.caught:
-            if self.root and inside(w.filename, self.root):
-                where = f"{os.path.relpath(w.filename, self.root)}:{w.lineno}"
+            own = self._own(w.filename)
+            if own is not None:
+                where = f"{own}:{w.lineno}" if not own.startswith("cell ") else f"{own}, line {w.lineno}"
                 seen.setdefault((w.category.__name__, str(w.message), where), 0)
                 seen[(w.category.__name__, str(w.message), where)] += 1
             else:
@@ -66,12 +77,13 @@ def row_unit(impl, row_name, frameworks, dtypes, device, variant_dir=None):
     return records, diagnosis, caught.notes
 
 
-def net_unit(impl, name, frameworks, variant_dir=None):
-    """Child: the net configuration's records, the gradient localization where a gradient failed,
-    and the notes on how the net was built and checked."""
+def net_unit(impl, name, frameworks, variant_dir=None, index=0, factory=""):
+    """Child: the net's records, the gradient localization where a gradient failed, and the notes
+    on how the net was built and checked. index: which definition of ``name``; factory: a
+    ``module:function`` (or callable) that builds it."""
     _child_setup(variant_dir)
     with _warnings_of(impl) as caught:
-        records, notes = netcheck.run(impl, name, frameworks)
+        records, notes = netcheck.run(impl, name, frameworks, index=index, factory=factory)
     localized = [r.message.rpartition("; ")[2] for r in records
                  if r.status == "fail" and "; first divergent" in r.message]
     return records, (localized[0] if localized else ""), notes + caught.notes

@@ -18,13 +18,13 @@ Records (one per check): "params" and "state" pass when every step agrees within
 the comparison of the FIRST failing step (case "step-07", message "first mismatch at step 7 of
 24 (W2) ..."). "dtype": what the framework's optimizer holds. float32 runs also run the
 implementation in float64 on the same (float32-representable) numbers: ``err_vs_float64`` and
-``ref_rounding`` as in ``parity.checks.runner``.
+``ref_rounding`` as in ``parity.runners.runner``.
 """
 
 import numpy as np
 
 from parity import cases as case_table
-from parity.checks.runner import _apply_known, _dtype_record, _max_abs, _skipped, prepare, unavailable
+from parity.runners.runner import _apply_known, _dtype_record, _max_abs, _skipped, prepare, unavailable
 from parity.compare import compare
 from parity.records import Record
 from parity.tolerances import tolerance
@@ -191,7 +191,7 @@ def _trajectory_record(row, framework, fw_label, dtype, check, got, ref, ref64, 
 def run(row, framework, dtype, impl="reference", device="cpu"):
     """Records for one optimizer row x framework x dtype: one per check ("params", "state", "dtype")."""
     if row.kind != "optimizer":
-        raise ValueError(f"parity.checks.optimizers: {row.name} is a {row.kind!r} row, not an optimizer")
+        raise ValueError(f"parity.runners.optimizers: {row.name} is a {row.kind!r} row, not an optimizer")
     impl, dtype, run_device, backend_name, base, cls, early = prepare(row, framework, dtype, impl, device)
     if early is not None:
         return early

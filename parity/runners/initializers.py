@@ -155,7 +155,7 @@ def _init_drawer(row, fn):
 
 
 def _net_drawer(row, cls, path):
-    from parity.check.netbuild import NetConfig, build
+    from parity.verify.netbuild import NetBuildError, NetConfig, build
 
     value = row.config["weight_init_std"]
 
@@ -166,7 +166,11 @@ def _net_drawer(row, cls, path):
                            f"needs an init module")
         cfg = NetConfig(row.name, path, (shape[1],), {"weight_init_std": value}, input_size=shape[0], output_size=10)
         np.random.seed(seed)  # the book's nets draw from NumPy's global RNG
-        net = build(cls, cfg, seeded=False, extra={"rng": np.random.default_rng(seed), "dtype": np.dtype(dtype)}).net
+        try:
+            net = build(cls, cfg, seeded=False, extra={"rng": np.random.default_rng(seed), "dtype": np.dtype(dtype)}).net
+        except NetBuildError as e:
+            why = str(e).split("; give a factory")[0]
+            raise NotDrawn(f"{path.rpartition('.')[2]} does not draw with weight_init_std={value!r} ({why})") from None
         W = np.asarray(net.params.get("W1"))
         if W.shape != shape:
             raise NotDrawn(f"{path}(weight_init_std={value!r}) drew W1 of shape {W.shape}, not {shape}")

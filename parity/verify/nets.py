@@ -34,13 +34,13 @@ import re
 
 import numpy as np
 
-from parity.check.netbuild import _accepts, train_loss
+from parity.verify.netbuild import _accepts, train_loss
 from reference.gradient import numerical_gradient, relative_error
 
 # Gradient agreement (relative to the gradient's scale, float64): central differences with
 # h = 1e-4 are good to ~1e-9 on these smooth small nets, and the book's SoftmaxWithLoss backward
 # drops the 1e-7 its forward adds inside the log, a relative gap of about 1e-7 / y_t (measured
-# 7.1e-7 at most on the shipped cases of ``parity.check.netcheck``, where y_t > 0.16). 1e-5 leaves a
+# 7.1e-7 at most on the shipped cases of ``parity.verify.netcheck``, where y_t > 0.16). 1e-5 leaves a
 # factor of 14 over that and is 3 orders of magnitude below any wrong factor, missing term or
 # transposition (the planted ones: >= 1e-2).
 NET_GRAD_RTOL = 1e-5
@@ -196,7 +196,7 @@ def torch_gradients(net, x, t):
                 raise ValueError(f"layer {name} (Dropout) keeps no .mask to replay in torch")
             h = h * torch.as_tensor(np.asarray(mask, dtype=np.float64))
         else:
-            raise ValueError(f"layer {name} ({kind}) has no torch equivalent in parity.check.nets")
+            raise ValueError(f"layer {name} ({kind}) has no torch equivalent in parity.verify.nets")
     labels = np.asarray(t)
     labels = labels.argmax(axis=1) if labels.ndim == 2 else labels
     y = torch.softmax(h, dim=1)

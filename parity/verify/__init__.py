@@ -8,7 +8,7 @@
 - ``nets.localize_gradients`` / ``nets.localize_forward``: which parameter / layer of a net diverges.
 - ``selftest``: the shipped planted faults (``faults``) must all be caught.
 """
-from parity.check.nets import localize_forward, localize_gradients
-from parity.check.suite import check
+from parity.verify.nets import localize_forward, localize_gradients
+from parity.verify.suite import check
 
 __all__ = ["check", "localize_forward", "localize_gradients"]

@@ -43,12 +43,20 @@ def write_json(path, result):
 
 
 def cmd_check(args):
-    from parity.check.suite import check, main_progress
-    from parity.check.table import render
+    from parity.verify.suite import check, main_progress
 
     from parity.impl import load_implementation
+    from parity.verify import batch
 
     timeout = None if args.timeout == 0 else args.timeout
+    factories = {}
+    for given in args.net_factory:
+        name, sep, spec = given.partition("=")
+        if not sep:
+            name, spec = given.rpartition(":")[2], given
+        factories[name] = spec
+    if args.batch or batch.is_batch(args.impl):
+        return _cmd_batch(args, timeout, factories)
     try:
         impl = load_implementation(args.impl)
     except ValueError as e:
@@ -63,22 +71,44 @@ def cmd_check(args):
                        components=_list(args.components) if args.components else None,
                        kinds=_list(args.kinds) if args.kinds else None, device=args.device,
                        timeout=timeout, progress=None if args.quiet else main_progress,
-                       strict_dtype=args.strict_dtype)
+                       strict_dtype=args.strict_dtype, net_factories=factories)
     except ValueError as e:
         print(f"parity check: {e}", file=sys.stderr)
         return EXIT_USAGE
     print(f"implementation: {result.impl}")
-    print(render(result.summaries, problems=result.problems))
-    print(result.verdict)
+    print(result.render())
     if args.json:
         write_json(args.json, result)
         print(f"records written to {args.json}")
     return EXIT_OK if result.ok else EXIT_FAIL
 
 
+def _cmd_batch(args, timeout, factories):
+    """A folder of submissions: one row each, in parallel (``parity.verify.batch``)."""
+    from parity.verify import batch
+
+    frameworks = _list(args.frameworks) if args.frameworks_given else batch.BATCH_FRAMEWORKS
+    dtypes = _list(args.dtypes) if args.dtypes_given else batch.BATCH_DTYPES
+    progress = None if args.quiet else (
+        lambda r: print(f"  {r.name:<30} {'ok' if r.ok else 'FAIL'}  ({r.seconds:.1f} s)", file=sys.stderr, flush=True))
+    try:
+        result = batch.check_batch(args.impl, jobs=args.jobs, scheduler=args.scheduler or None, frameworks=frameworks,
+                                   dtypes=dtypes, timeout=timeout or batch.COMPONENT_TIMEOUT, progress=progress,
+                                   strict_dtype=args.strict_dtype, net_factories=factories,
+                                   components=_list(args.components) if args.components else None,
+                                   kinds=_list(args.kinds) if args.kinds else None)
+    except ValueError as e:
+        print(f"parity check: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print(result.render())
+    if args.out:
+        print(f"table written to {result.write(args.out)}/batch.csv, batch.json, batch.html")
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
 def cmd_selftest(args):
-    from parity.check import faults as fault_table
-    from parity.check.selftest import render, selftest
+    from parity.verify import faults as fault_table
+    from parity.verify.selftest import render, selftest
 
     chosen = None
     if args.faults:
@@ -96,7 +126,7 @@ def cmd_selftest(args):
 
 
 def cmd_localize(args):
-    from parity.check import netbuild, netcheck, nets
+    from parity.verify import netbuild, netcheck, nets
     from parity.impl import load_implementation
 
     try:
@@ -155,8 +185,9 @@ def parser():
     c = sub.add_parser("check", help="run every applicable check against an implementation")
     c.add_argument("impl", help="a folder holding a book-style package (layers.py, functions.py, ...) "
                                 "or a dotted module name ('reference')")
-    c.add_argument("--frameworks", default="torch,keras,numerical", help="comma list of torch, keras, numerical")
-    c.add_argument("--dtypes", default="float64,float32", help="comma list of float64, float32")
+    c.add_argument("--frameworks", default=None, help="comma list of torch, keras, numerical "
+                   "(default all; for a batch of submissions torch,numerical)")
+    c.add_argument("--dtypes", default=None, help="comma list of float64, float32 (default both; batch: float64)")
     c.add_argument("--components", default="", help="comma list of registry names and net names (default: all)")
     c.add_argument("--kinds", default="", help="comma list of layer, function, optimizer, initializer, net")
     c.add_argument("--json", default="", metavar="FILE", help="write the records to FILE as JSON")
@@ -166,6 +197,16 @@ def parser():
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.add_argument("--strict-dtype", action="store_true",
                    help="a dtype finding (float32 in, float64 out, values right) fails the component")
+    c.add_argument("--net-factory", action="append", default=[], metavar="[NAME=]MODULE:FUNCTION",
+                   help="a function that builds a net small (input_size 6, output_size 3) where its constructor "
+                        "cannot be filled from the book's argument names; MODULE may be a path to a .py file")
+    c.add_argument("--batch", action="store_true",
+                   help="IMPL is a folder of submissions (folders, notebooks, scripts): one row each "
+                        "(detected when the folder holds no book files of its own)")
+    c.add_argument("--jobs", type=int, default=1, help="submissions checked in parallel (joblib loky workers)")
+    c.add_argument("--scheduler", default="", metavar="ADDRESS",
+                   help="check the submissions on this Dask scheduler (tcp://host:8786) instead")
+    c.add_argument("--out", default="", metavar="DIR", help="batch: write batch.csv, batch.json, batch.html there")
     c.set_defaults(fn=cmd_check)
 
     s = sub.add_parser("selftest", help="plant the shipped faults in copies of the reference and check each")
@@ -185,5 +226,9 @@ def main(argv=None):
     from parity import numerics
 
     args = parser().parse_args(argv)
+    if args.command == "check":
+        args.frameworks_given, args.dtypes_given = args.frameworks is not None, args.dtypes is not None
+        args.frameworks = args.frameworks or "torch,keras,numerical"
+        args.dtypes = args.dtypes or "float64,float32"
     numerics.configure()
     return args.fn(args)

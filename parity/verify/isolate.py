@@ -42,6 +42,10 @@ def _context(method=None, preload=()):
     if method is None:
         method = "forkserver" if "forkserver" in methods else "spawn"
     ctx = mp.get_context(method)
+    if mp.get_start_method(allow_none=True) not in (None, *methods):
+        # NOTE: a joblib loky worker sets its process-wide start method to "loky", which the children's
+        # preparation data would carry to a multiprocessing child that cannot read it.
+        mp.set_start_method(method, force=True)
     if method == "forkserver" and not _PRELOADED:
         # NOTE: without '__main__': the fork server must not re-run the caller's script.
         ctx.set_forkserver_preload(list(preload))
@@ -107,3 +111,39 @@ def run_isolated(fn, args=(), kwargs=None, timeout=60.0, preload=(), method=None
     if status == "ok":
         return Outcome("ok", payload, seconds=elapsed)
     return Outcome("error", error=payload, seconds=elapsed)
+
+
+class UnitTimeout(BaseException):
+    """Raised into in-process work at its time limit (a BaseException, so that the runners'
+    ``except Exception`` around the user's code does not take it for the user's error)."""
+
+
+def run_here(fn, args=(), kwargs=None, timeout=60.0):
+    """``fn(*args, **kwargs)`` in this process, stopped after ``timeout`` seconds by SIGALRM where
+    this is the main thread (elsewhere without a limit); an Outcome as ``run_isolated`` gives.
+    For work already inside a child of its own (a batch submission's child)."""
+    import signal
+    import threading
+
+    kwargs = kwargs or {}
+    start = time.perf_counter()
+    timed = timeout is not None and threading.current_thread() is threading.main_thread()
+
+    def expire(signum, frame):
+        raise UnitTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire) if timed else None
+    if timed:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return Outcome("ok", fn(*args, **kwargs), seconds=time.perf_counter() - start)
+    except UnitTimeout:
+        return Outcome("timeout", error=f"no result within the time limit of {timeout:g} s (stopped)",
+                       seconds=time.perf_counter() - start)
+    except Exception as e:  # noqa: BLE001 -- everything a user's code raises is the answer
+        return Outcome("error", error=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-4)}",
+                       seconds=time.perf_counter() - start)
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)

@@ -4,7 +4,7 @@ default instead of what the book computes? ("matches torch default, not the book
 Each ``Variant`` is the reference with one framework default written in (inverted dropout,
 batch-norm epsilon 1e-5, torch's momentum convention, unbiased running variance, Adam's epsilon on
 the bias-corrected sqrt(v_hat), cross-entropy without the 1e-7, ...), built as an edited copy of
-the reference (``parity.check.patch``); the difference it stands for is the catalogue entry
+the reference (``parity.verify.patch``); the difference it stands for is the catalogue entry
 ``parity.differences`` ``(id, framework)``, whose text the diagnosis quotes.
 
 ``diagnose(impl, row)`` drives the user's component and each variant that applies to the row on
@@ -24,7 +24,7 @@ import tempfile
 import numpy as np
 
 from parity import cases as case_table
-from parity.check.patch import Edit, reference_copy
+from parity.verify.patch import Edit, reference_copy
 from parity.compare import compare
 from parity.impl import load_implementation
 from parity.tolerances import tolerance
@@ -157,7 +157,7 @@ def outputs(impl, row, dtype="float64"):
     if component is None:
         return None
     if row.kind == "optimizer":
-        from parity.checks import optimizers
+        from parity.runners import optimizers
 
         out = {}
         for case_id in row.cases:
@@ -167,7 +167,7 @@ def outputs(impl, row, dtype="float64"):
             out[case_id] = {"params": np.stack([np.concatenate([p[k].ravel() for k in sorted(p)])
                                                 for p, _ in steps])}
         return out
-    from parity.checks.runner import drive_reference
+    from parity.runners.runner import drive_reference
 
     if "grad" in row.config:
         grad_fn = impl.get(row.config["grad"])

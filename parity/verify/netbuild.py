@@ -68,6 +68,43 @@ def config(name):
     raise ValueError(f"no net configuration {name!r}; known: {[c.name for c in NETS]}")
 
 
+def config_for(name):
+    """The book's configuration for a book net's name; for any other net (``MyNet``,
+    ``TwoLayerNet_Sigmoid``) two hidden layers, and weight decay and batch norm where its
+    constructor takes them."""
+    for c in NETS:
+        if c.name == name:
+            return c
+    return NetConfig(name, "", (5, 4), {"weight_decay_lambda": 0.1, "use_batchnorm": True})
+
+
+def load_factory(spec):
+    """The callable named by "module:function" or "path/to/file.py:function" (or ``spec`` itself
+    where it is callable)."""
+    import importlib
+    import importlib.util
+    import os
+
+    if callable(spec):
+        return spec
+    module_name, sep, function = str(spec).rpartition(":")
+    if not sep or not module_name or not function:
+        raise NetBuildError(f"net factory {spec!r}: give module:function or path/to/file.py:function")
+    if module_name.endswith(".py") or os.sep in module_name:
+        path = os.path.abspath(module_name)
+        if not os.path.isfile(path):
+            raise NetBuildError(f"net factory {spec!r}: no such file {path}")
+        loader_spec = importlib.util.spec_from_file_location(f"_parity_factory_{abs(hash(path))}", path)
+        module = importlib.util.module_from_spec(loader_spec)
+        loader_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_name)
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        raise NetBuildError(f"net factory {spec!r}: {module_name} has no function {function!r}")
+    return fn
+
+
 @dataclass
 class Built:
     """A net ready to check, and how it was made (``notes``: one line each, for the report)."""
@@ -186,6 +223,11 @@ def build(cls, cfg, activation=None, seeded=True, extra=None):
         if rejected:
             built.notes.append(f"built with activation={act!r}: " + "; ".join(rejected))
         return built
+    if len({r.partition(" rejected ")[2] or r for r in rejected}) == 1 and takes_activation and len(tries) > 1:
+        # the same error whatever the activation: the constructor itself fails (NameError, ...)
+        raise NetBuildError(f"{cls.__name__}(...) raised {rejected[0].partition('rejected (')[2].rstrip(')')}")
+    if not takes_activation:
+        raise NetBuildError(f"{_call_text(cls, kwargs)} raised {rejected[0]}")
     raise NetBuildError(f"{cls.__name__} could not be built: " + "; ".join(rejected) + f"; {FACTORY_HINT}")
 
 

@@ -1,5 +1,5 @@
 """The shipped planted faults of ``python -m parity selftest``: each is an edit of a copy of the
-reference (``parity.check.patch``; an edit that no longer fits the reference raises), and the
+reference (``parity.verify.patch``; an edit that no longer fits the reference raises), and the
 component ``check`` must name as failing.
 
 Each fault says where it comes from: "seed NNN" for the mistakes visible in the seeds' own code,
@@ -10,8 +10,8 @@ localization must name first (backprop order).
 """
 from dataclasses import dataclass
 
-from parity.check.patch import Edit
-from parity.check.semantics import VARIANTS
+from parity.verify.patch import Edit
+from parity.verify.semantics import VARIANTS
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ divisor (h instead of 2h: a factor 2).
 import numpy as np
 
 from parity import cases as case_table
-from parity.checks.runner import ImplementationError, implementation_failed, prepare
+from parity.runners.runner import ImplementationError, implementation_failed, prepare
 from parity.compare import compare
 from parity.records import Record
 from parity.tolerances import Tol

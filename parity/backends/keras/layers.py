@@ -74,7 +74,7 @@ class _RecordingScope(keras.StatelessScope):
 
 
 def _jax_vjp(fn, xs, cs, params, dout):
-    """(output, d inputs, d params) by ``jax.vjp`` through a Keras function on the JAX backend.
+    """(output, [d input, ..., d param, ...]) by ``jax.vjp`` through a Keras function on the JAX backend.
 
     The parameters' values are passed in through a ``StatelessScope(state_mapping=...)`` (Keras'
     own stateless-call mechanism: JAX can only differentiate values it is given, not Variables

@@ -1,5 +1,16 @@
-"""Keras 3 adapter (any backend): ``layers``, ``optimizers``, ``initializers`` submodules (import them directly)."""
+"""Keras 3 adapter (any backend): ``layers``, ``optimizers``, ``initializers`` submodules (import them directly).
+
+On the JAX backend, importing this package turns on ``jax_enable_x64`` (``parity.backends.jax.configure``)
+before Keras makes any array: without it JAX truncates every float64 tensor, Keras' included, to float32.
+"""
 from contextlib import contextmanager
+
+from parity.frameworks import keras_backend
+
+if keras_backend() == "jax":
+    from parity.backends.jax import configure as _configure_jax
+
+    _configure_jax()
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """Keras 3 counterparts of the book's layers and functions, on whichever backend ``KERAS_BACKEND``
-selects (tensorflow or torch), configured to the book's semantics.
+selects (tensorflow, torch or jax), configured to the book's semantics.
 
 Each builder is ``builder(arrays, hyper, dtype, device) -> Counterpart`` (see
 ``parity.backends.counterpart``). Every layer is created with ``dtype=`` the dtype under test (a
@@ -55,13 +55,53 @@ def to_numpy(t):
 def variable_numpy(variable):
     """A NumPy copy of a Keras Variable's value (through the backend's own tensor type)."""
     value = variable.value
-    if backend() == "torch":
-        return to_numpy(value)
-    return np.array(value.numpy(), copy=True)
+    if backend() == "tensorflow":
+        return np.array(value.numpy(), copy=True)
+    return to_numpy(value)  # torch tensor or jax.Array
+
+
+class _RecordingScope(keras.StatelessScope):
+    """A StatelessScope that also keeps the Variables assigned inside it (BN moving statistics),
+    so their new values can be returned from a traced function and assigned afterwards."""
+
+    def __init__(self, state_mapping):
+        super().__init__(state_mapping=state_mapping)
+        self.assigned = {}
+
+    def add_update(self, update):
+        super().add_update(update)
+        self.assigned[id(update[0])] = update[0]
+
+
+def _jax_vjp(fn, xs, cs, params, dout):
+    """(output, [d input, ..., d param, ...]) by ``jax.vjp`` through a Keras function on the JAX backend.
+
+    The parameters' values are passed in through a ``StatelessScope(state_mapping=...)`` (Keras'
+    own stateless-call mechanism: JAX can only differentiate values it is given, not Variables
+    read inside ``fn``); variables ``fn`` assigns (batch-norm moving mean / variance) are taken
+    out of the scope as auxiliary output and assigned after the trace, as Keras' JAX trainer does.
+    """
+    import jax
+
+    variables = list(params.values())
+    updated = []
+
+    def pure(x_values, p_values):
+        with _RecordingScope(list(zip(variables, p_values))) as scope:
+            out = fn(*x_values, *cs)
+        updated[:] = [v for k, v in scope.assigned.items() if all(k != id(p) for p in variables)]
+        return out, [scope.get_current_value(v) for v in updated]
+
+    out, vjp, new_values = jax.vjp(pure, list(xs), [v.value for v in variables], has_aux=True)
+    for variable, value in zip(updated, new_values):
+        variable.assign(value)
+    d_inputs, d_params = vjp(ops.cast(tensor(dout), out.dtype))
+    return out, list(d_inputs) + list(d_params)
 
 
 def grad(fn, inputs, params, dout, constants=None, device="cpu"):
-    """Forward ``fn`` and its gradients by the backend's autodiff (tf.GradientTape or torch autograd).
+    """Forward ``fn`` and its gradients by the backend's autodiff (tf.GradientTape, torch autograd,
+    or jax.vjp through a StatelessScope, see ``_jax_vjp``).
 
     inputs: {name: NumPy} differentiated, constants: {name: NumPy} not, passed to ``fn`` positionally
     in that order; params: {name: keras
@@ -90,8 +130,12 @@ def grad(fn, inputs, params, dout, constants=None, device="cpu"):
         sources = [*xs.values(), *(p.value for p in params.values())]
         grads = torch.autograd.grad(out, sources, grad_outputs=tensor(dout).to(out.dtype), allow_unused=True)
         grads = [torch.zeros_like(s) if g is None else g for s, g in zip(sources, grads)]
+    elif backend() == "jax":
+        xs = {k: tensor(v) for k, v in inputs.items()}
+        cs = [tensor(v) for v in constants.values()]
+        out, grads = _jax_vjp(fn, xs.values(), cs, params, dout)
     else:
-        raise ValueError(f"keras backend {backend()!r}: gradients implemented for tensorflow and torch")
+        raise ValueError(f"keras backend {backend()!r}: gradients implemented for tensorflow, torch and jax")
     as_np = [to_numpy(g) for g in grads]
     n = len(xs)
     return to_numpy(out), dict(zip(xs, as_np[:n])), dict(zip(params, as_np[n:]))

@@ -1,0 +1,160 @@
+"""The JAX run: the same net, weights, batches and update rule, as a ``jax.jit``-ted train step on
+Flax NNX modules and an optax optimizer.
+
+``run_jax(plan, progress=None, device="cpu") -> result dict`` (see ``harness.runners.record``).
+
+Net (``BookNet``): ``nnx.Linear`` (kernel = W), [book batch norm: ``nnx.BatchNorm`` configured by
+``parity.backends.jax.layers.book_batch_norm``], activation (``nnx.relu`` / ``sigmoid`` /
+``tanh``), ..., ``nnx.Linear``, every module in the plan's dtype (float64 through
+``jax_enable_x64``, switched on by ``parity.backends.jax``). One step, mirroring
+``reference.trainer.train``, compiled once by ``jax.jit`` on the model's state split with
+``nnx.split`` (parameters, batch statistics) and merged back inside it:
+
+    scores = net(x_batch, training=True)                          # batch statistics, updated
+    grads = nnx.grad(mean(softmax_cross_entropy_with_integer_labels(scores, t)))  # (y - t) / N
+    params = optax.apply_updates(params, tx.update(grads, ...))   # the book's rule (parity optimizers)
+    loss = -sum(log(softmax(net(x_batch, training=False))[t] + 1e-7)) / N   # after the update
+
+NOTE: the gradient comes from optax's cross-entropy, not from the recorded loss: the book's
+backward, (y - t) / N, is the exact gradient of the loss WITHOUT the 1e-7.
+"""
+import numpy as np
+
+from harness.runners.plan import check_initial_weights
+from harness.runners.record import RunRecorder, drive
+
+
+def _jax():
+    from parity.backends.jax import configure
+
+    return configure()  # jax_enable_x64 on
+
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def _model_class():
+    from flax import nnx
+
+    from parity.backends.jax.layers import HIGHEST, book_batch_norm
+
+    class BookNet(nnx.Module):
+        """Linear / [BatchNorm] / activation stack of the book's MultiLayerNet(Extend)."""
+
+        def __init__(self, sizes, activation, use_batchnorm, dtype):
+            import jax.numpy as jnp
+
+            dt = jnp.dtype(dtype)
+            rngs = nnx.Rngs(0)  # the initial weights are overwritten with the plan's
+            self.linears = nnx.List([nnx.Linear(sizes[i - 1], sizes[i], dtype=dt, param_dtype=dt,
+                                                precision=HIGHEST, rngs=rngs) for i in range(1, len(sizes))])
+            self.norms = nnx.List([book_batch_norm(size, dtype=dtype) for size in sizes[1:-1]]
+                                  if use_batchnorm else [])
+            self.activation = activation
+
+        def __call__(self, x, training):
+            act = getattr(nnx, self.activation)
+            last = len(self.linears) - 1
+            for i, linear in enumerate(self.linears):
+                x = linear(x)
+                if i < last:
+                    if len(self.norms):
+                        x = self.norms[i](x, use_running_average=not training)
+                    x = act(x)
+            return x
+
+    return BookNet
+
+
+def build_network(plan, device="cpu"):
+    """(BookNet, {book key: the nnx.Variable holding it}) with the plan's initial weights."""
+    jax = _jax()
+    from parity.backends.jax.layers import jax_device
+
+    net = plan.experiment.network
+    if net["activation"] not in ACTIVATIONS:
+        raise ValueError(f"jax runner: activation {net['activation']!r} is not one of {ACTIVATIONS}")
+    sizes = [net["input_size"], *net["hidden_size_list"], net["output_size"]]
+    with jax.default_device(jax_device(device)):
+        model = _model_class()(sizes, net["activation"], net["use_batchnorm"], plan.dtype)
+        variables = {}
+        for idx, linear in enumerate(model.linears, start=1):
+            linear.kernel[...] = jax.numpy.asarray(plan.init_params[f"W{idx}"])
+            linear.bias[...] = jax.numpy.asarray(plan.init_params[f"b{idx}"])
+            variables[f"W{idx}"], variables[f"b{idx}"] = linear.kernel, linear.bias
+        for idx, bn in enumerate(model.norms, start=1):  # the book's key order: all W, b, then gamma, beta
+            bn.scale[...] = jax.numpy.asarray(plan.init_params[f"gamma{idx}"])
+            bn.bias[...] = jax.numpy.asarray(plan.init_params[f"beta{idx}"])
+            variables[f"gamma{idx}"], variables[f"beta{idx}"] = bn.scale, bn.bias
+    return model, variables
+
+
+def read_back(variables):
+    """The framework's parameters as NumPy arrays in the book's layout (Linear.kernel = W)."""
+    return {key: np.array(var[...], copy=True) for key, var in variables.items()}
+
+
+def make_optimizer(spec, dtype):
+    """(optax GradientTransformation, description): parity's book-configured optimizer."""
+    from parity.backends.jax.optimizers import make_optimizer as parity_optimizer
+
+    hyper = {k: v for k, v in spec.items() if k != "name"}
+    return parity_optimizer(spec["name"], dtype=dtype, **hyper), f"parity.backends.jax.optimizers {spec['name']}"
+
+
+def run_jax(plan, progress=None, device="cpu"):
+    jax = _jax()
+    import flax
+    import jax.numpy as jnp
+    import optax
+    from flax import nnx
+
+    from parity.backends.jax.layers import jax_device
+
+    recorder = RunRecorder("jax", f"jax {jax.__version__}, flax {flax.__version__} (nnx), optax "
+                                  f"{optax.__version__} ({device}, jit)", plan, progress)
+    model, variables = build_network(plan, device)
+    recorder.init_sha256 = check_initial_weights("jax", plan.init_params, read_back(variables))
+    tx, recorder.optimizer_impl = make_optimizer(plan.optimizer, plan.dtype)
+
+    graphdef, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+    opt_state = tx.init(params)
+    where = jax_device(device)
+    x_train, t_train = jax.device_put(plan.x_train, where), jax.device_put(plan.t_train, where)
+    x_test, t_test = jax.device_put(plan.x_test, where), jax.device_put(plan.t_test, where)
+
+    @jax.jit
+    def train_step(params, stats, opt_state, idx):
+        x, t = x_train[idx], t_train[idx]
+        model = nnx.merge(graphdef, params, stats)
+
+        def gradient_loss(m):
+            return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(m(x, True), t))
+
+        grads = nnx.grad(gradient_loss)(model)  # d/d Param; the batch statistics update in model
+        params = nnx.state(model, nnx.Param)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        nnx.update(model, params)
+        y = jax.nn.softmax(model(x, False), axis=1)
+        picked = jnp.take_along_axis(y, t.reshape(-1, 1), axis=1)[:, 0]
+        return params, nnx.state(model, nnx.BatchStat), opt_state, -jnp.sum(jnp.log(picked + 1e-7)) / t.shape[0]
+
+    @jax.jit
+    def hits(params, stats, x, t):
+        return jnp.sum(jnp.argmax(nnx.merge(graphdef, params, stats)(x, False), axis=1) == t)
+
+    state = {"params": params, "stats": stats, "opt": opt_state}
+
+    def step(batch_mask):
+        state["params"], state["stats"], state["opt"], loss = train_step(
+            state["params"], state["stats"], state["opt"], jax.device_put(np.asarray(batch_mask), where))
+        return float(loss)
+
+    def accuracy(which):
+        x, t = (x_train, t_train) if which == "train" else (x_test, t_test)
+        return int(hits(state["params"], state["stats"], x, t)) / float(t.shape[0])
+
+    result = drive(plan, recorder, step, accuracy)
+    nnx.update(model, state["params"], state["stats"])  # the trained weights back in the module
+    return result

@@ -11,28 +11,27 @@ packages (``reference``, ``parity``) are reported as outside, never checked as t
 Checks of a namespace run in children forked from this process (nothing can be loaded again by a
 name), see ``parity.verify.isolate``.
 """
-import inspect
+import builtins
+import re
 import types
 
 from parity import provenance
 from parity.impl import Definition, Implementation, _namespace_package
 
 
-def _cell_of(obj, inputs):
-    """"In [7]" for a definition typed into IPython (the last executed cell holding its source)."""
-    try:
-        source = inspect.getsource(obj)
-    except (TypeError, OSError):
-        return ""
-    head = source.strip().splitlines()[0] if source.strip() else ""
+def _cell_of(name, obj, inputs):
+    """"In [7]" for a definition typed into IPython: the last executed cell that defines ``name``
+    (``def name`` / ``class name`` / ``name = ...``)."""
+    kind = "class" if isinstance(obj, type) else "def"
+    pattern = re.compile(rf"^\s*(?:{kind}\s+{re.escape(name)}\b|{re.escape(name)}\s*=)", re.MULTILINE)
     for n in range(len(inputs) - 1, 0, -1):
-        if head and head in (inputs[n] or ""):
+        if pattern.search(inputs[n] or ""):
             return f"In [{n}]"
     return ""
 
 
-def _where(obj, inputs):
-    cell = _cell_of(obj, inputs) if inputs else ""
+def _where(name, obj, inputs):
+    cell = _cell_of(name, obj, inputs) if inputs else ""
     if cell:
         return cell
     path, line = provenance.location(obj)
@@ -53,7 +52,7 @@ def load_namespace(target, name=None):
     for key, obj in values.items():
         if key.startswith("_") or not callable(obj) or isinstance(obj, types.ModuleType):
             continue
-        if getattr(obj, "__module__", "") in ("builtins", "typing"):
+        if getattr(builtins, key, None) is obj:
             continue
-        impl.definitions[key] = [Definition(obj, _where(obj, inputs))]
+        impl.definitions[key] = [Definition(obj, _where(key, obj, inputs))]
     return impl

@@ -20,6 +20,17 @@ from parity.provenance import inside
 numerics.configure()
 
 
+def _library(filename):
+    """True for a file of an installed package, the standard library, or this project's engine."""
+    import sys
+
+    import parity
+
+    engine = os.path.dirname(os.path.dirname(os.path.abspath(parity.__file__)))
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.join(engine, "parity"), os.path.join(engine, "reference")}
+    return any(inside(filename, r) for r in roots) or filename.startswith("<frozen")
+
+
 def _child_setup(variant_dir):
     semantics._DIR = variant_dir  # the parent's copies of the variants
 
@@ -31,9 +42,12 @@ class _warnings_of:
         impl = load_implementation(impl)
         self.dirs = [d for d in (impl.root, *impl.own_dirs) if d]
         self.label = "" if impl.kind != "notebook" else impl.name
+        self.anywhere = impl.kind == "namespace"  # a kernel's cells live in temporary files
         self.notes = []
 
     def _own(self, filename):
+        if self.anywhere and not _library(filename):
+            return os.path.basename(filename)
         if self.label and filename.startswith(os.path.basename(self.label) + " [cell "):
             return filename.rpartition(" [")[2].rstrip("]")
         for d in self.dirs:

@@ -2,8 +2,8 @@
 
 The registry rows name one builder per component (the same name in every backend); until the
 registry knows the jax backend, ``AsJax(row)`` answers ``builder("jax")`` with that name, so
-``parity.checks.runner.drive_framework("jax", ...)`` imports ``parity.backends.jax.layers`` and
-runs the row exactly as it runs torch and Keras, and ``parity.checks.initializers.run`` draws from
+``parity.runners.runner.drive_framework("jax", ...)`` imports ``parity.backends.jax.layers`` and
+runs the row exactly as it runs torch and Keras, and ``parity.runners.initializers.run`` draws from
 ``parity.backends.jax.initializers``.
 """
 from dataclasses import replace
@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from parity import cases as case_table
-from parity.checks.runner import drive_framework, drive_reference
+from parity.runners.runner import drive_framework, drive_reference
 from parity.compare import compare
 from parity.impl import load_implementation
 from parity.tolerances import tolerance

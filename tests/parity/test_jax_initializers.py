@@ -1,5 +1,5 @@
 """Initializers drawn with ``flax.nnx.initializers`` (``parity.backends.jax.initializers``) against the
-implementation's, as distributions, through the engine's runner (``parity.checks.initializers.run``):
+implementation's, as distributions, through the engine's runner (``parity.runners.initializers.run``):
 every registry row x dtype passes mean, std, kurtosis, KS and dtype; Flax's default-named
 initializers (lecun_normal = Linear's default, he_normal, glorot_normal, variance_scaling
 "truncated_normal") are caught when handed in as the book's. Ids ``init-he-jax-float64``.
@@ -12,7 +12,7 @@ pytest.importorskip("scipy", reason="initializer checks use scipy.stats")
 
 pytestmark = pytest.mark.jax
 
-from parity.checks import initializers as ci  # noqa: E402
+from parity.runners import initializers as ci  # noqa: E402
 from parity.registry import initializers as rows  # noqa: E402
 from parity.registry.spec import Component  # noqa: E402
 from tests.parity.jax_support import AsJax  # noqa: E402

@@ -1,6 +1,6 @@
 """Every optimizer row x dtype x check against optax (``parity.backends.jax.optimizers``), driven by
 ``parity.backends.jax.optimizer_driver.drive_jax`` over the engine's 24-step trajectory
-(``parity.checks.optimizers.problem``): parameters and the book's state after EVERY step, and the
+(``parity.runners.optimizers.problem``): parameters and the book's state after EVERY step, and the
 dtypes the optax state holds. Ids ``Adam-jax-float64-params``.
 
 The one difference no optax configuration removes (AdaGrad's epsilon inside the sqrt) is a strict
@@ -15,7 +15,7 @@ pytest.importorskip("optax", reason="optax is not installed")
 pytestmark = pytest.mark.jax
 
 import reference.optimizer as book_optimizers  # noqa: E402
-from parity.checks.optimizers import STEPS, book_name, drive_reference, problem  # noqa: E402
+from parity.runners.optimizers import STEPS, book_name, drive_reference, problem  # noqa: E402
 from parity.compare import compare  # noqa: E402
 from parity.registry import get, optimizers  # noqa: E402
 from parity.tolerances import tolerance  # noqa: E402

@@ -1,4 +1,4 @@
-"""The optax side of the optimizer check (``parity.checks.optimizers``): the same contract as
+"""The optax side of the optimizer check (``parity.runners.optimizers``): the same contract as
 ``drive_torch`` / ``drive_keras`` there.
 
     drive_jax(row, params0, grads, dtype, device) -> ([(params, state)] per step, {what: dtype})

@@ -18,7 +18,7 @@ def check(target="reference", **options):
     return _check(target, **options)
 
 
-def run_checks(impl="reference", frameworks=("torch", "keras"), dtypes=("float64", "float32"),
+def run_checks(impl="reference", frameworks=None, dtypes=("float64", "float32"),
                components=None, device="cpu"):
     """See ``parity.api.run_checks``."""
     from parity.api import run_checks as _run_checks

@@ -13,7 +13,10 @@ import importlib
 from parity.impl import load_implementation
 from parity.records import to_dataframe
 
-FRAMEWORK_CHOICES = ("torch", "keras", "numerical")
+from parity.backends import plugin
+
+# Every framework plug-in, and "numerical" (the implementation's own central differences).
+FRAMEWORK_CHOICES = (*plugin.names(), "numerical")
 
 
 def _runner(kind):
@@ -59,13 +62,15 @@ def cached_records(row, framework, dtype, impl, device="cpu"):
     return CACHE[key]
 
 
-def run_records(impl="reference", frameworks=("torch", "keras"), dtypes=("float64", "float32"),
+def run_records(impl="reference", frameworks=None, dtypes=("float64", "float32"),
                 components=None, device="cpu", kinds=None):
-    """The Records of every selected row x framework x dtype (see ``run_checks``)."""
+    """The Records of every selected row x framework x dtype (see ``run_checks``; frameworks None:
+    every framework plug-in)."""
     from parity import numerics
 
     numerics.ensure_configured()  # determinism on, TF32 and TensorFlow's oneDNN reordering off
     implementation = load_implementation(impl)
+    frameworks = plugin.names() if frameworks is None else tuple(frameworks)
     for fw in frameworks:
         if fw not in FRAMEWORK_CHOICES:
             raise ValueError(f"unknown framework {fw!r}; choose from {FRAMEWORK_CHOICES}")
@@ -82,13 +87,14 @@ def run_records(impl="reference", frameworks=("torch", "keras"), dtypes=("float6
     return records
 
 
-def run_checks(impl="reference", frameworks=("torch", "keras"), dtypes=("float64", "float32"),
+def run_checks(impl="reference", frameworks=None, dtypes=("float64", "float32"),
                components=None, device="cpu"):
     """Check an implementation of the book's API against the frameworks; a pandas DataFrame.
 
-    impl: "reference", a dotted module name, a module, or a directory with layers.py, ...
-    frameworks: any of "torch", "keras", "numerical" (the implementation's own numerical
-        gradients, layers only, float64). dtypes: "float64", "float32".
+    impl: "reference", a dotted module name, a module, a folder, a notebook, a namespace, ...
+    frameworks: any of the framework plug-ins ("torch", "keras", "jax"; None: all of them) and
+        "numerical" (the implementation's own numerical gradients, layers only, float64).
+        dtypes: "float64", "float32".
     components: registry names (``parity.registry.names()``), None for all.
     device: "cpu" or "cuda" (torch only; skipped with the reason where no GPU is visible).
     Returns one row per component x framework x dtype x case x check with the columns of

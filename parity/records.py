@@ -20,7 +20,6 @@ which dtype), limit (where the case is one the book's own code cannot run: why),
 """
 from dataclasses import asdict, dataclass
 import json
-import platform
 
 
 @dataclass
@@ -76,26 +75,23 @@ class Record:
         )
 
     @property
+    def label(self):
+        """The framework as tables name it: ``torch``, ``keras[tensorflow]``."""
+        from parity.backends.plugin import label
+
+        return label(self.framework, self.backend)
+
+    @property
     def test_id(self):
         """The pytest-style id: ``Affine-torch-float64-dx``."""
-        fw = f"{self.framework}[{self.backend}]" if self.backend else self.framework
-        return f"{self.component}-{fw}-{self.dtype}-{self.check}"
+        return f"{self.component}-{self.label}-{self.dtype}-{self.check}"
 
 
 def versions():
     """Versions of what produced the records (frameworks only if already imported)."""
-    import sys
+    from parity.backends.plugin import versions as plugin_versions
 
-    import numpy
-
-    v = {"python": platform.python_version(), "numpy": numpy.__version__}
-    for name in ("torch", "tensorflow", "keras", "jax"):
-        mod = sys.modules.get(name)
-        if mod is not None:
-            v[name] = getattr(mod, "__version__", "?")
-    if "keras" in sys.modules:
-        v["keras_backend"] = sys.modules["keras"].backend.backend()
-    return v
+    return plugin_versions()
 
 
 def to_dataframe(records):

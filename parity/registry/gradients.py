@@ -12,7 +12,7 @@ from parity.registry.spec import Component
 ROWS = (
     Component(
         name="numerical_gradient", kind="gradient", reference="gradient.numerical_gradient",
-        torch=None, keras=None,
+        builder="numerical_gradient",
         cases=("ng-cube-1d", "ng-sin-2d", "ng-cube-3d", "ng-sin-4d", "ng-closure-2d"),
         checks=("grad", "x_restored"), dtypes=("float64",),
         config={"frameworks": ("analytic",)},

@@ -29,19 +29,19 @@ _CHECKS = ("dtype", "mean", "std", "kurtosis", "ks")
 ROWS = (
     Component(
         name="init-std", kind="initializer", reference="init.std_normal",
-        torch="book_std", keras="book_std", cases=_CASES, checks=_CHECKS,
+        builder="book_std", cases=_CASES, checks=_CHECKS,
         config={"law": {"std": 0.01}, "weight_init_std": 0.01},
         note="book float std (TwoLayerNet's 0.01): N(0, 0.01^2)",
     ),
     Component(
         name="init-xavier", kind="initializer", reference="init.xavier",
-        torch="book_xavier", keras="book_xavier", cases=_CASES, checks=_CHECKS,
+        builder="book_xavier", cases=_CASES, checks=_CHECKS,
         config={"weight_init_std": "xavier"},
         note="book 'xavier' = N(0, 1/n_in): fan-in only, untruncated (not torch xavier_normal_ / keras GlorotNormal)",
     ),
     Component(
         name="init-he", kind="initializer", reference="init.he",
-        torch="book_he", keras="book_he", cases=_CASES, checks=_CHECKS,
+        builder="book_he", cases=_CASES, checks=_CHECKS,
         config={"weight_init_std": "he"},
         note="book 'he' = N(0, 2/n_in): untruncated (torch kaiming_normal_ fan_in; not keras HeNormal, which is truncated)",
     ),

@@ -57,7 +57,7 @@ def _keras_torch_float64(*checks):
 
 ROWS = (
     Component(
-        name="Affine", kind="layer", reference="layers.Affine", torch="affine", keras="affine",
+        name="Affine", kind="layer", reference="layers.Affine", builder="affine",
         cases=("affine-2d", "affine-4d", "affine-batch1"),
         checks=("forward", "dx", "dW", "db", "dtype"), reduction=_affine_k,
         config={"protocol": "layer", "inputs": ("x",), "params": ("W", "b")},
@@ -65,25 +65,25 @@ ROWS = (
         known=_keras_torch_float64("forward", "dx", "dW"),
     ),
     Component(
-        name="Relu", kind="layer", reference="layers.Relu", torch="relu", keras="relu",
+        name="Relu", kind="layer", reference="layers.Relu", builder="relu",
         cases=("act-random", "act-batch1", "relu-zeros"), checks=("forward", "dx"),
         config={"protocol": "layer", "inputs": ("x",)},
         note="gradient at exactly 0 is 0 in the book's layer, torch.relu and keras relu (both backends)",
     ),
     Component(
-        name="Sigmoid", kind="layer", reference="layers.Sigmoid", torch="sigmoid", keras="sigmoid",
+        name="Sigmoid", kind="layer", reference="layers.Sigmoid", builder="sigmoid",
         cases=_ACT, checks=("forward", "dx"),
         config={"protocol": "layer", "inputs": ("x",)},
         note="saturates to exactly 0 / 1 at +-1000 in all three",
     ),
     Component(
-        name="Tanh", kind="layer", reference="layers.Tanh", torch="tanh", keras="tanh",
+        name="Tanh", kind="layer", reference="layers.Tanh", builder="tanh",
         cases=_ACT, checks=("forward", "dx"),
         config={"protocol": "layer", "inputs": ("x",)},
     ),
     Component(
         name="SoftmaxWithLoss", kind="layer", reference="layers.SoftmaxWithLoss",
-        torch="softmax_with_loss", keras="softmax_with_loss",
+        builder="softmax_with_loss",
         cases=("loss-onehot", "loss-labels", "loss-saturated-onehot", "loss-saturated-labels",
                "loss-batch1-labels"),
         checks=("forward", "dx"), reduction=_loss_k,
@@ -96,7 +96,7 @@ ROWS = (
     ),
     Component(
         name="BatchNormalization-train", kind="layer", reference="layers.BatchNormalization",
-        torch="batch_normalization", keras="batch_normalization",
+        builder="batch_normalization",
         cases=("bn-2d", "bn-4d"),
         checks=("forward", "dx", "dgamma", "dbeta", "running_mean", "running_var", "dtype"),
         reduction=_bn_k, config={"protocol": "batchnorm", "inputs": ("x",), "params": ("gamma", "beta")},
@@ -107,35 +107,35 @@ ROWS = (
     ),
     Component(
         name="BatchNormalization-eval", kind="layer", reference="layers.BatchNormalization",
-        torch="batch_normalization", keras="batch_normalization",
+        builder="batch_normalization",
         cases=("bn-2d", "bn-4d"), checks=("eval_forward",), reduction=_bn_k,
         config={"protocol": "batchnorm", "inputs": ("x",), "params": ("gamma", "beta")},
         note="inference with the running statistics left by the 3 training steps",
         known=_keras_torch_float64("eval_forward"),
     ),
     Component(
-        name="Dropout-train", kind="layer", reference="layers.Dropout", torch="dropout", keras="dropout",
+        name="Dropout-train", kind="layer", reference="layers.Dropout", builder="dropout",
         cases=("dropout-2d", "dropout-4d"), checks=("forward", "dx", "dtype"),
         config={"protocol": "dropout", "inputs": ("x",)},
         note="the implementation's mask injected; book train = x * mask (not inverted: frameworks "
              "divide by 1 - ratio)",
     ),
     Component(
-        name="Dropout-test", kind="layer", reference="layers.Dropout", torch="dropout", keras="dropout",
+        name="Dropout-test", kind="layer", reference="layers.Dropout", builder="dropout",
         cases=("dropout-2d", "dropout-4d"), checks=("eval_forward",),
         config={"protocol": "dropout", "inputs": ("x",)},
         note="book test = x * (1 - ratio) (frameworks: identity)",
     ),
     Component(
         name="Convolution", kind="layer", reference="layers.Convolution",
-        torch="convolution", keras="convolution",
+        builder="convolution",
         cases=("conv-s1p0", "conv-s2p1", "conv-rect-s1p2", "conv-batch1-s3p1"),
         checks=("forward", "dx", "dW", "db", "dtype"), reduction=_conv_k,
         config={"protocol": "layer", "inputs": ("x",), "params": ("W", "b")},
         note="W (FN, C, FH, FW) = torch OIHW; keras HWIO = W.transpose(2, 3, 1, 0) on NHWC; padding explicit zeros",
     ),
     Component(
-        name="Pooling", kind="layer", reference="layers.Pooling", torch="pooling", keras="pooling",
+        name="Pooling", kind="layer", reference="layers.Pooling", builder="pooling",
         cases=("pool-2x2-s2", "pool-3x3-s2p1", "pool-2x3-s1", "pool-ties-2x2-s2", "pool-ties-3x3-s1"),
         checks=("forward", "dx"), reduction=_pool_k,
         config={"protocol": "layer", "inputs": ("x",)},
@@ -146,12 +146,12 @@ ROWS = (
                                       "fails to reshape: the book's Pooling does not support padding"},
     ),
     Component(
-        name="MulLayer", kind="layer", reference="layers.MulLayer", torch="mul", keras="mul",
+        name="MulLayer", kind="layer", reference="layers.MulLayer", builder="mul",
         cases=("binary-random", "binary-batch1"), checks=("forward", "dx", "dy"),
         config={"protocol": "layer", "inputs": ("x", "y")},
     ),
     Component(
-        name="AddLayer", kind="layer", reference="layers.AddLayer", torch="add", keras="add",
+        name="AddLayer", kind="layer", reference="layers.AddLayer", builder="add",
         cases=("binary-random", "binary-batch1"), checks=("forward", "dx", "dy"),
         config={"protocol": "layer", "inputs": ("x", "y")},
     ),

@@ -25,7 +25,7 @@ _CASES = ("trajectory-24",)
 # trajectory): no constant eps removes it. Catalogue entries adagrad-defaults / rmsprop-defaults.
 _EPS_INSIDE = ("keras divides by sqrt(h + eps), the book by sqrt(h) + 1e-7; eps=1e-14 agrees at h=0 only "
                "(no configuration removes it)")
-_KERAS_LABELS = ("keras[tensorflow]", "keras[torch]")
+_KERAS_LABELS = ("keras[tensorflow]", "keras[torch]", "keras[jax]")
 
 
 def _keras_known(reason, checks, dtypes=("float64", "float32")):
@@ -34,35 +34,38 @@ def _keras_known(reason, checks, dtypes=("float64", "float32")):
 
 ROWS = (
     Component(
-        name="SGD", kind="optimizer", reference="optimizer.SGD", torch="SGD", keras="SGD",
+        name="SGD", kind="optimizer", reference="optimizer.SGD", builder="SGD",
         cases=_CASES, checks=("params", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.01}},
         note="W -= lr * g: torch SGD(lr=0.01) (its default lr is 1e-3); keras SGD(0.01)",
     ),
     Component(
-        name="Momentum", kind="optimizer", reference="optimizer.Momentum", torch="Momentum", keras="Momentum",
+        name="Momentum", kind="optimizer", reference="optimizer.Momentum", builder="Momentum",
         cases=_CASES, checks=("params", "state", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.01, "momentum": 0.9}, "state": ("v",)},
         note="v = m*v - lr*g; W += v: torch SGD(momentum, dampening=0) keeps b with v = -lr*b; "
              "keras SGD(momentum) keeps v itself",
     ),
     Component(
-        name="Nesterov", kind="optimizer", reference="optimizer.Nesterov", torch="Nesterov", keras="Nesterov",
+        name="Nesterov", kind="optimizer", reference="optimizer.Nesterov", builder="Nesterov",
         cases=_CASES, checks=("params", "state", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.01, "momentum": 0.9}, "state": ("v",)},
         note="the book's corrected order W += m*m*v - (1+m)*lr*g, then v = m*v - lr*g: torch "
              "SGD(nesterov=True) (v = -lr*b), keras SGD(nesterov=True)",
     ),
     Component(
-        name="AdaGrad", kind="optimizer", reference="optimizer.AdaGrad", torch="AdaGrad", keras="AdaGrad",
+        name="AdaGrad", kind="optimizer", reference="optimizer.AdaGrad", builder="AdaGrad",
         cases=_CASES, checks=("params", "state", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.01}, "state": ("h",)},
         note="h += g*g; W -= lr*g/(sqrt(h)+1e-7): torch Adagrad(eps=1e-7, initial_accumulator_value=0); "
              "keras Adagrad(initial_accumulator_value=0, epsilon=1e-14) with eps inside the sqrt",
-        known=_keras_known(_EPS_INSIDE, ("params",)),
+        known={**_keras_known(_EPS_INSIDE, ("params",)),
+               **{("jax", dt, "params"): "optax.adagrad / scale_by_rss divides by sqrt(h + eps), the book by "
+                                        "sqrt(h) + 1e-7; eps=1e-14 agrees at h=0 only (no optax primitive puts it "
+                                        "outside the root)" for dt in ("float64", "float32")}},
     ),
     Component(
-        name="RMSprop", kind="optimizer", reference="optimizer.RMSprop", torch="RMSprop", keras="RMSprop",
+        name="RMSprop", kind="optimizer", reference="optimizer.RMSprop", builder="RMSprop",
         cases=_CASES, checks=("params", "state", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.01, "decay_rate": 0.99}, "state": ("h",)},
         note="h = d*h + (1-d)*g*g; W -= lr*g/(sqrt(h)+1e-7): torch RMSprop(alpha=0.99, eps=1e-7); "
@@ -70,21 +73,21 @@ ROWS = (
         known=_keras_known(_EPS_INSIDE, ("params",)),
     ),
     Component(
-        name="Adam", kind="optimizer", reference="optimizer.Adam", torch="Adam", keras="Adam",
+        name="Adam", kind="optimizer", reference="optimizer.Adam", builder="Adam",
         cases=_CASES, checks=("params", "state", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999}, "state": ("m", "v")},
         note="lr_t = lr*sqrt(1-b2^t)/(1-b1^t); W -= lr_t*m/(sqrt(v)+1e-7): torch Adam with eps set to "
              "1e-7/sqrt(1-b2^t) before step t (BookAdam); keras Adam(epsilon=1e-7) is the book's form",
     ),
     Component(
-        name="SGD-weight-decay", kind="optimizer", reference="optimizer.SGD", torch="SGD", keras="SGD",
+        name="SGD-weight-decay", kind="optimizer", reference="optimizer.SGD", builder="SGD",
         cases=_CASES, checks=("params", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.01}, "weight_decay_lambda": 0.1},
         note="the book's MultiLayerNet gives g + lambda*W (weights only): torch SGD(weight_decay) adds "
              "it to the gradient; keras' decoupled weight_decay (W -= lr*lambda*W) is the same number for SGD",
     ),
     Component(
-        name="Adam-weight-decay", kind="optimizer", reference="optimizer.Adam", torch="Adam", keras="Adam",
+        name="Adam-weight-decay", kind="optimizer", reference="optimizer.Adam", builder="Adam",
         cases=_CASES, checks=("params", "state", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999}, "state": ("m", "v"),
                 "weight_decay_lambda": 0.1},

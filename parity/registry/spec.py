@@ -13,8 +13,10 @@ class Component:
     kind: "layer", "function", "optimizer" or "initializer"; selects the runner in
         ``parity.runners.<kind>``.
     reference: where the implementation under test holds it ("layers.Affine", "optimizer.Adam").
-    torch, keras: the builder's name in ``parity.backends.<framework>.<module>`` (None: no
-        counterpart; the report lists it as not covered for that framework, with ``note``).
+    builder: the name of its counterpart in every framework plug-in (``parity.backends.plugin``):
+        the builder function in the plug-in's ``layers`` / ``initializers``, the book's class name
+        among its ``optimizers.BOOK_OPTIMIZERS``. A plug-in that has none reports the component
+        as not covered, with ``note``; the row never names a framework.
     cases: the input cases (ids known to the kind's case table) the checks run on.
     checks: which quantities are compared ("forward", "dx", "dW", "db", "running_var", ...).
     dtypes: the dtypes checked.
@@ -35,8 +37,7 @@ class Component:
     name: str
     kind: str
     reference: str
-    torch: Union[str, None]
-    keras: Union[str, None]
+    builder: str
     cases: tuple
     checks: tuple
     dtypes: tuple = ("float64", "float32")
@@ -56,9 +57,6 @@ class Component:
 
     def reduction_for(self, case):
         return self.reduction(case) if callable(self.reduction) else self.reduction
-
-    def builder(self, framework):
-        return {"torch": self.torch, "keras": self.keras}.get(framework)
 
 
 __all__ = ["Component", "Tol"]

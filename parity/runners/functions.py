@@ -7,8 +7,8 @@ ops. The engine is shared with the layer checks: ``parity.runners.runner``.
 from parity.runners.runner import run as _run
 
 
-def run(row, framework, dtype, impl="reference", device="cpu"):
+def run(row, framework, dtype, impl="reference", device="cpu", config=None):
     """One Record per case x check of the function ``row`` for ``framework`` in ``dtype``."""
     if row.kind != "function":
         raise ValueError(f"parity.runners.functions: {row.name} is a {row.kind!r} row, not a function")
-    return _run(row, framework, dtype, impl, device)
+    return _run(row, framework, dtype, impl, device, config)

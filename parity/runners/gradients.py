@@ -43,7 +43,7 @@ def drive(numerical_gradient, case, where):
     return np.asarray(grad), x
 
 
-def run(row, framework, dtype, impl="reference", device="cpu"):
+def run(row, framework, dtype, impl="reference", device="cpu", config=None):
     """Records for the numerical-gradient row (framework "analytic", float64)."""
     impl, dtype, _, _, base, component, early = prepare(row, framework, dtype, impl, "cpu")
     if early is not None:

@@ -23,12 +23,12 @@ import math
 
 import numpy as np
 
+from parity.backends import plugin
 from parity.impl import load_implementation
 from parity.records import Record, versions
 
 FAMILY_ALPHA = 1e-3
 SEED = 0
-FRAMEWORKS = ("torch", "keras")
 STAT_CHECKS = ("mean", "std", "kurtosis", "ks")
 
 # case id -> the book's weight shape
@@ -46,7 +46,7 @@ def n_statistical_tests():
     for row in COMPONENTS:
         if row.kind == "initializer":
             checks = [c for c in row.checks if c in STAT_CHECKS]
-            n += len(row.cases) * len(row.dtypes) * len(checks) * len(FRAMEWORKS)
+            n += len(row.cases) * len(row.dtypes) * len(checks) * len(plugin.names())
     return max(n, 1)
 
 
@@ -200,7 +200,7 @@ def implementation_drawer(row, impl):
 
 
 def _builder(framework, name):
-    mod = importlib.import_module(f"parity.backends.{framework}.initializers")
+    mod = plugin.get(framework).module("initializer")
     try:
         return getattr(mod, name)
     except AttributeError:
@@ -216,21 +216,16 @@ def draw_implementation(row, case, dtype, impl=None, seed=SEED):
 
 
 def draw_framework(row, case, framework, dtype, device="cpu", seed=SEED, builder=None):
-    """The framework's weights for ``row`` and ``case``, in the book's layout."""
-    fn = _builder(framework, builder or row.builder(framework))
+    """The framework's weights for ``row`` and ``case``, in the book's layout (``builder``: another
+    builder of the plug-in's, e.g. a framework's default-named initializer)."""
+    fn = _builder(framework, builder or row.builder)
     return np.asarray(fn(CASES[case], dtype, seed, device=device, **row.config.get("law", {})))
 
 
-def _backend(framework):
-    if framework != "keras":
-        return ""
-    import keras
-
-    return keras.backend.backend()
-
-
-def run(row, framework, dtype, impl=None, device="cpu"):
-    """All checks of one initializer row for one framework and dtype, every case. -> list[Record]"""
+def run(row, framework, dtype, impl=None, device="cpu", config=None):
+    """All checks of one initializer row for one framework and dtype, every case. -> list[Record]
+    config: {"builder": another builder of the plug-in's} (the catalogue measures the frameworks'
+    default-named initializers this way)."""
     impl = load_implementation(impl)
     base = dict(component=row.name, kind="initializer", framework=framework, dtype=str(dtype),
                 device=device, impl=impl.name, seed=SEED)
@@ -239,16 +234,15 @@ def run(row, framework, dtype, impl=None, device="cpu"):
     if drawer.draw is None:
         return [Record(check=c, case=case, passed=False, status=drawer.status, message=f"{row.name}: {drawer.message}",
                        **base) for case in row.cases for c in row.checks]
-    if row.builder(framework) is None:
+    reason = plugin.get(framework).missing_reason(device)
+    if reason:
+        return [Record(check=c, passed=False, status="skipped", message=f"{row.name}: {reason}", **base)
+                for c in row.checks]
+    if plugin.has(framework, row) is None:
         return [Record(check=c, passed=False, status="missing", message=f"{row.name}: no {framework} counterpart. {row.note}",
                        **base) for c in row.checks]
-    try:
-        backend = _backend(framework)
-        importlib.import_module(f"parity.backends.{framework}.initializers")
-    except ImportError as exc:
-        return [Record(check=c, passed=False, status="skipped", message=f"{framework} not installed: {exc}", **base)
-                for c in row.checks]
-    base.update(backend=backend, versions=str(versions()))
+    base.update(backend=plugin.variant(framework), versions=str(versions()))
+    builder = (config or {}).get("builder")
     level = alpha()
     records = []
     for case in row.cases:
@@ -263,7 +257,7 @@ def run(row, framework, dtype, impl=None, device="cpu"):
                                message=f"{row.name} [{case}]: drawing the implementation's weights raised "
                                        f"{type(exc).__name__}: {exc}", **base) for c in row.checks]
             continue
-        a = draw_framework(row, case, framework, dtype, device)
+        a = draw_framework(row, case, framework, dtype, device, builder=builder)
         tests = compare_samples(a, e, level)
         for check in row.checks:
             if check == "dtype":

@@ -8,8 +8,8 @@ function checks: ``parity.runners.runner``.
 from parity.runners.runner import run as _run
 
 
-def run(row, framework, dtype, impl="reference", device="cpu"):
+def run(row, framework, dtype, impl="reference", device="cpu", config=None):
     """One Record per case x check of the layer ``row`` for ``framework`` in ``dtype``."""
     if row.kind != "layer":
         raise ValueError(f"parity.runners.layers: {row.name} is a {row.kind!r} row, not a layer")
-    return _run(row, framework, dtype, impl, device)
+    return _run(row, framework, dtype, impl, device, config)

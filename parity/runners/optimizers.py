@@ -23,7 +23,9 @@ implementation in float64 on the same (float32-representable) numbers: ``err_vs_
 
 import numpy as np
 
+from parity import book
 from parity import cases as case_table
+from parity.backends.plugin import label
 from parity.runners.runner import _apply_known, _dtype_record, _max_abs, _skipped, prepare, unavailable
 from parity.compare import compare
 from parity.records import Record
@@ -57,15 +59,6 @@ def _cast(arrays, dtype):
     return {k: np.array(v, dtype=dtype) for k, v in arrays.items()}
 
 
-def book_name(row):
-    """The book's class name ("Adam" from "optimizer.Adam")."""
-    return row.reference.rpartition(".")[2]
-
-
-def _decayed(key):
-    return key.startswith("W")  # the book's MultiLayerNet adds lambda * W to the weights' gradients only
-
-
 # --- the implementation side -------------------------------------------------------------------
 
 def drive_reference(cls, row, params0, grads):
@@ -81,7 +74,7 @@ def drive_reference(cls, row, params0, grads):
     params = {k: v.copy() for k, v in params0.items()}
     out = []
     for step, g in enumerate(grads, start=1):
-        given = {k: (g[k] + lam * params[k] if lam and _decayed(k) else g[k].copy()) for k in g}
+        given = {k: (g[k] + lam * params[k] if lam and book.decayed(k) else g[k].copy()) for k in g}
         try:
             opt.update(params, given)
         except Exception as e:
@@ -97,62 +90,14 @@ def drive_reference(cls, row, params0, grads):
     return out
 
 
-# --- the framework side ------------------------------------------------------------------------
+# --- the framework side: each plug-in's ``optimizers.drive`` (parity.backends.plugin) --------------
 
-def drive_torch(row, params0, grads, dtype, device):
-    """[(params, state)] per step and the dtypes the torch optimizer holds."""
-    import torch
+def drive_framework(framework, row, params0, grads, dtype, device, config=None):
+    """[(params, state)] per step and the stored dtypes, from the framework plug-in's driver
+    (``config``: its keyword arguments, e.g. a framework's default epsilon)."""
+    from parity.backends import plugin
 
-    from parity.backends.torch import optimizers as backend
-
-    name = row.builder("torch")
-    tensors = {k: torch.tensor(v, device=device, requires_grad=True) for k, v in params0.items()}
-    lam = row.config.get("weight_decay_lambda", 0.0)
-    opt = backend.make_optimizer(name, list(tensors.values()), weight_decay_lambda=lam,
-                                 no_decay=[t for k, t in tensors.items() if not _decayed(k)],
-                                 **row.config.get("hyper", {}))
-    out = []
-    for g in grads:
-        for k, t in tensors.items():
-            t.grad = torch.tensor(g[k], device=device)
-        opt.step()
-        params = {k: t.detach().cpu().numpy().copy() for k, t in tensors.items()}
-        state = {f"{s}/{k}": v for k, t in tensors.items() for s, v in backend.book_state(name, opt, t).items()}
-        out.append((params, state))
-    stored = {f"param {k}": str(t.dtype).replace("torch.", "") for k, t in tensors.items()}
-    for k, t in tensors.items():
-        for key, v in opt.state[t].items():
-            # NOTE: "step" is torch's step counter (a float32 tensor, exact to 2^24 steps, read with
-            # .item() into the bias corrections), not a number of the book's arithmetic.
-            if key != "step" and hasattr(v, "dtype") and v.is_floating_point():
-                stored[f"{key}[{k}]"] = str(v.dtype).replace("torch.", "")
-    return out, stored
-
-
-def drive_keras(row, params0, grads, dtype, device):
-    """[(params, state)] per step and the dtypes the Keras optimizer holds."""
-    import keras
-
-    from parity.backends.keras import optimizers as backend
-    from parity.backends.keras.layers import tensor, variable_numpy
-
-    name = row.builder("keras")
-    variables = {k: keras.Variable(v, dtype=dtype, name=k) for k, v in params0.items()}
-    lam = row.config.get("weight_decay_lambda", 0.0)
-    opt = backend.make_optimizer(name, weight_decay_lambda=lam, dtype=dtype,
-                                 no_decay=[v for k, v in variables.items() if not _decayed(k)],
-                                 **row.config.get("hyper", {}))
-    out = []
-    for g in grads:
-        with backend.floatx(dtype):  # as the harness trains (see make_optimizer's weight_decay note)
-            opt.apply([tensor(g[k]) for k in variables], list(variables.values()))
-        params = {k: variable_numpy(v) for k, v in variables.items()}
-        state = {f"{s}/{k}": a for k, v in variables.items() for s, a in backend.book_state(name, opt, v).items()}
-        out.append((params, state))
-    return out, backend.stored_dtypes(name, opt, list(variables.values()))
-
-
-DRIVERS = {"torch": drive_torch, "keras": drive_keras}
+    return plugin.get(framework).module("optimizer").drive(row, params0, grads, dtype, device, **(config or {}))
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -188,15 +133,14 @@ def _trajectory_record(row, framework, fw_label, dtype, check, got, ref, ref64, 
     return rec
 
 
-def run(row, framework, dtype, impl="reference", device="cpu"):
-    """Records for one optimizer row x framework x dtype: one per check ("params", "state", "dtype")."""
+def run(row, framework, dtype, impl="reference", device="cpu", config=None):
+    """Records for one optimizer row x framework x dtype: one per check ("params", "state", "dtype").
+    config: the framework driver's keyword arguments (none: the book's configuration)."""
     if row.kind != "optimizer":
         raise ValueError(f"parity.runners.optimizers: {row.name} is a {row.kind!r} row, not an optimizer")
     impl, dtype, run_device, backend_name, base, cls, early = prepare(row, framework, dtype, impl, device)
     if early is not None:
         return early
-    if framework not in DRIVERS:
-        return _skipped(row, framework, dtype, base, f"optimizers are checked against torch and keras, not {framework}")
     skipped = unavailable(row, framework, dtype, run_device, base)
     if skipped is not None:
         return skipped
@@ -214,12 +158,12 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
             records += _skipped(row, framework, dtype, base, str(e), status="error", case_ids=(case_id,))
             continue
         try:
-            got, stored = DRIVERS[framework](row, params0, grads, dtype, run_device)
+            got, stored = drive_framework(framework, row, params0, grads, dtype, run_device, config)
         except Exception as e:
             records += _skipped(row, framework, dtype, base, f"{framework} counterpart raised "
                                 f"{type(e).__name__}: {e}", status="error", case_ids=(case_id,))
             continue
-        fw_label = f"{framework}[{backend_name}]" if backend_name else framework
+        fw_label = label(framework, backend_name)
         for check in row.checks:
             if check == "dtype":
                 records.append(_dtype_record(row, framework, fw_label, dtype, case_id, stored, base))

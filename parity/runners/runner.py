@@ -18,14 +18,15 @@ against ``reference.gradient.numerical_gradient`` of its own forward, for implem
 have no framework to be compared with yet, or to locate a fault.
 """
 from dataclasses import replace
-import importlib
 import json
 
 import numpy as np
 
 from parity import cases as case_table
 from parity.compare import compare
-from parity.frameworks import device_for, keras_backend, missing_reason
+from parity.backends import plugin
+from parity.backends.plugin import label
+from parity.frameworks import device_for, missing_reason
 from parity.impl import load_implementation
 from parity.records import Record, versions
 from parity.tolerances import Tol, tolerance
@@ -113,21 +114,19 @@ def drive_reference(component, row, arrays, hyper):
 
 # --- the framework side ------------------------------------------------------------------------
 
-def _backend(framework):
-    return importlib.import_module(f"parity.backends.{framework}.layers")
-
-
-def drive_framework(framework, row, arrays, hyper, dtype, device, ref):
-    """The framework's numbers for one case: {check: array}; gradients by its own autodiff."""
+def drive_framework(framework, row, arrays, hyper, dtype, device, ref, config=None):
+    """The framework's numbers for one case: {check: array}; gradients by its own autodiff.
+    config: keyword arguments of the framework's builder (none: the book's semantics; the
+    catalogue of differences passes a framework's defaults)."""
     cfg = row.config
     protocol = cfg["protocol"]
-    backend = _backend(framework)
-    builder = getattr(backend, row.builder(framework))
+    backend = plugin.get(framework).module(row.kind)
+    builder = getattr(backend, row.builder)
     inputs, constants, params = cfg.get("inputs", ()), cfg.get("constants", ()), cfg.get("params", ())
     build_arrays = {p: arrays[p] for p in params}
     if protocol == "dropout":
         build_arrays["mask"] = ref["mask"].astype(dtype)
-    cp = builder(build_arrays, hyper, dtype, device)
+    cp = builder(build_arrays, hyper, dtype, device, **(config or {}))
     xs = {n: arrays[n] for n in inputs}
     cs = {n: arrays[n] for n in constants}
     out = {}
@@ -237,8 +236,8 @@ def prepare(row, framework, dtype, impl, device):
     "error" (its file did not import) or "outside" (not the user's code; ``Implementation.lookup``)."""
     impl = load_implementation(impl)
     dtype = str(dtype)
-    run_device = device_for(framework, device)
-    backend_name = keras_backend() if framework == "keras" else ""
+    run_device = device_for(framework, device) if framework in plugin.names() else "cpu"
+    backend_name = plugin.variant(framework) if framework in plugin.names() else ""
     found = impl.lookup(row.reference)
     base = dict(impl=impl.name, seed=case_table.SEED, device=run_device, backend=backend_name,
                 versions=json.dumps(versions()), provenance=found.provenance)
@@ -280,14 +279,16 @@ def unavailable(row, framework, dtype, run_device, base):
     reason = missing_reason(framework, run_device)
     if reason:
         return _skipped(row, framework, dtype, base, reason)
-    if row.builder(framework) is None:
+    if plugin.has(framework, row) is None:
         return _skipped(row, framework, dtype, base, f"no {framework} counterpart: {row.note}")
     return None
 
 
-def run(row, framework, dtype, impl="reference", device="cpu"):
+def run(row, framework, dtype, impl="reference", device="cpu", config=None):
     """Records for one registry row (kind "layer" or "function") x framework x dtype, one per
-    case x check. framework: "torch", "keras" or "numerical" (layers, float64)."""
+    case x check. framework: a framework plug-in's name, or "numerical" (layers, float64).
+    config: the framework builder's keyword arguments (``parity.differences`` measures a
+    framework's defaults this way; none: the book's configuration)."""
     impl, dtype, run_device, backend_name, base, component, early = prepare(row, framework, dtype, impl, device)
     if early is not None:
         return early
@@ -316,12 +317,12 @@ def run(row, framework, dtype, impl="reference", device="cpu"):
             records += implementation_failed(row, framework, dtype, base, case_id, e)
             continue
         try:
-            got = drive_framework(framework, row, arrays, case.hyper, dtype, run_device, ref)
+            got = drive_framework(framework, row, arrays, case.hyper, dtype, run_device, ref, config)
         except Exception as e:
             records += _skipped(row, framework, dtype, base, f"{framework} counterpart raised "
                                 f"{type(e).__name__}: {e}", status="error", case_ids=(case_id,))
             continue
-        fw_label = f"{framework}[{backend_name}]" if backend_name else framework
+        fw_label = label(framework, backend_name)
         for check in row.checks:
             if check == "dtype":
                 if "dtype" in got:

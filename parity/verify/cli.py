@@ -185,8 +185,8 @@ def parser():
     c = sub.add_parser("check", help="run every applicable check against an implementation")
     c.add_argument("impl", help="a folder holding a book-style package (layers.py, functions.py, ...) "
                                 "or a dotted module name ('reference')")
-    c.add_argument("--frameworks", default=None, help="comma list of torch, keras, numerical "
-                   "(default all; for a batch of submissions torch,numerical)")
+    c.add_argument("--frameworks", default=None, help="comma list of the framework plug-ins (torch, keras, jax) "
+                   "and numerical (default all; for a batch of submissions torch,numerical)")
     c.add_argument("--dtypes", default=None, help="comma list of float64, float32 (default both; batch: float64)")
     c.add_argument("--components", default="", help="comma list of registry names and net names (default: all)")
     c.add_argument("--kinds", default="", help="comma list of layer, function, optimizer, initializer, net")
@@ -228,7 +228,9 @@ def main(argv=None):
     args = parser().parse_args(argv)
     if args.command == "check":
         args.frameworks_given, args.dtypes_given = args.frameworks is not None, args.dtypes is not None
-        args.frameworks = args.frameworks or "torch,keras,numerical"
+        from parity.backends import plugin
+
+        args.frameworks = args.frameworks or ",".join((*plugin.names(), "numerical"))
         args.dtypes = args.dtypes or "float64,float32"
     numerics.configure()
     return args.fn(args)

@@ -199,8 +199,11 @@ def agrees(row, mine, theirs, dtype="float64"):
     return True
 
 
-def diagnose(impl, row, frameworks=("torch", "keras")):
+def diagnose(impl, row, frameworks=None):
     """"matches <framework> default, not the book: <catalogue id> (<the default>)" or None."""
+    from parity.backends import plugin
+
+    frameworks = plugin.names() if frameworks is None else frameworks
     candidates = [v for v in VARIANTS if row.name in v.components and set(v.frameworks) & set(frameworks)]
     if not candidates:
         return None

@@ -93,9 +93,12 @@ def _preload(frameworks):
     """What the fork server imports once: the engine and the frameworks that can run here."""
     from parity.frameworks import missing_reason
 
+    from parity.backends import plugin
+
     mods = ["parity.verify.units", "parity.runners.runner", "parity.runners.optimizers", "parity.runners.initializers",
             "parity.runners.gradients", "parity.verify.batch", "scipy.stats"]
-    return mods + [fw for fw in frameworks if fw in ("torch", "keras") and not missing_reason(fw)]
+    return mods + [m for fw in frameworks if fw in plugin.names() and not missing_reason(fw)
+                   for m in plugin.get(fw).preload]
 
 
 def _child_spec(implementation, choice=None):
@@ -168,7 +171,7 @@ def units(impl, components=None, kinds=None, net_factories=None):
     return out
 
 
-def check(impl="reference", frameworks=("torch", "keras", "numerical"), dtypes=("float64", "float32"),
+def check(impl="reference", frameworks=None, dtypes=("float64", "float32"),
           components=None, device="cpu", kinds=None, timeout=DEFAULT_TIMEOUT, progress=None,
           strict_dtype=False, net_factories=None, isolation="component"):
     """Run every selected unit against ``impl``; a CheckResult (records + one Summary per unit).
@@ -183,6 +186,7 @@ def check(impl="reference", frameworks=("torch", "keras", "numerical"), dtypes=(
     isolation: "component" (each unit in a child process: a crash costs one component) or
         "process" (every unit here, stopped at ``timeout`` by SIGALRM: for a process that is
         itself a child, as a batch submission's is)."""
+    frameworks = FRAMEWORK_CHOICES if frameworks is None else tuple(frameworks)
     for fw in frameworks:
         if fw not in FRAMEWORK_CHOICES:
             raise ValueError(f"unknown framework {fw!r}; choose from {FRAMEWORK_CHOICES}")

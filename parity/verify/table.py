@@ -55,9 +55,8 @@ def _order(values):
 def describe(rec):
     """``dW [affine-4d] vs torch float64``; nets: ``W1 vs numerical``."""
     case = f" [{rec.case}]" if rec.case not in ("default", "") and rec.kind != "net" else ""
-    fw = f"{rec.framework}[{rec.backend}]" if rec.backend else rec.framework
     dtype = f" {rec.dtype}" if rec.kind != "net" else ""
-    return f"{rec.check}{case} vs {fw}{dtype}"
+    return f"{rec.check}{case} vs {rec.label}{dtype}"
 
 
 def _dtype_summary(records):

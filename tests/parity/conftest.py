@@ -3,15 +3,15 @@
 - ``impl``: the implementation named by ``--impl`` (``parity.impl.load_implementation``), loaded once.
 - ``need_framework(name)``: skips the test with the reason when ``name`` cannot run here
   (not installed, Keras backend missing, cuda requested without a GPU).
-- ``framework``: parametrized over ("torch", "keras"), each already checked by ``need_framework``
-  and marked with the framework's marker.
+- ``framework``: parametrized over the framework plug-ins (torch, keras, jax), each already
+  checked by ``need_framework`` and marked with the framework's marker.
 """
 import pytest
 
 from parity.frameworks import FRAMEWORKS, device_for, missing_reason
 from parity.impl import load_implementation
 
-FRAMEWORK_MARKS = {"torch": pytest.mark.torch, "keras": pytest.mark.keras}
+FRAMEWORK_MARKS = {name: getattr(pytest.mark, name) for name in FRAMEWORKS}  # markers: pyproject.toml
 
 
 def skip_unless_available(framework, device="cpu"):
@@ -62,8 +62,8 @@ def check_params(rows, frameworks, with_numerical=False):
     backend this process runs) is marked xfail(strict=True) with its reason: a framework that
     starts to agree turns the test red, so the entry gets removed.
     """
+    from parity.backends.plugin import label as plugin_label
     from parity.runners.runner import GRADIENT_CHECKS_NUMERICAL
-    from parity.frameworks import keras_backend
 
     params = []
     for row in rows:
@@ -71,7 +71,7 @@ def check_params(rows, frameworks, with_numerical=False):
         if with_numerical and row.config.get("protocol") in ("layer", "batchnorm"):
             fws.append("numerical")
         for fw in fws:
-            label = f"keras[{keras_backend()}]" if fw == "keras" else fw
+            label = plugin_label(fw) if fw in FRAMEWORKS else fw
             for dtype in row.dtypes:
                 if fw == "numerical" and dtype != "float64":
                     continue

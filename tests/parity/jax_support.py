@@ -1,11 +1,6 @@
-"""Driving the JAX builders on the registry's rows with the engine's own drivers.
-
-The registry rows name one builder per component (the same name in every backend); until the
-registry knows the jax backend, ``AsJax(row)`` answers ``builder("jax")`` with that name, so
-``parity.runners.runner.drive_framework("jax", ...)`` imports ``parity.backends.jax.layers`` and
-runs the row exactly as it runs torch and Keras, and ``parity.runners.initializers.run`` draws from
-``parity.backends.jax.initializers``.
-"""
+"""Driving the JAX plug-in's builders on the registry's rows with the engine's own drivers
+(``parity.runners.runner.drive_framework("jax", ...)``), with or without a builder configuration
+(Flax's defaults: what a plainly configured Flax layer gives)."""
 from dataclasses import replace
 import functools
 
@@ -16,20 +11,6 @@ from parity.runners.runner import drive_framework, drive_reference
 from parity.compare import compare
 from parity.impl import load_implementation
 from parity.tolerances import tolerance
-
-
-class AsJax:
-    """A registry row whose ``builder(framework)`` is the row's builder name for every framework."""
-
-    def __init__(self, row, name=None):
-        self._row = row
-        self._name = name
-
-    def __getattr__(self, attr):
-        return getattr(self._row, attr)
-
-    def builder(self, framework):
-        return self._name or self._row.builder("jax") or self._row.builder("torch")
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,24 +33,16 @@ def layer_run(name, case_id, dtype):
     from parity.registry import get
 
     row, arrays, hyper, ref = reference_numbers(get(name), case_id, dtype)
-    return ref, drive_framework("jax", AsJax(row), arrays, hyper, dtype, "cpu", ref)
+    return ref, drive_framework("jax", row, arrays, hyper, dtype, "cpu", ref)
 
 
 def configured_run(name, case_id, dtype, builder_config):
     """(reference numbers, jax numbers) with the row's builder called with ``builder_config``
     (keyword arguments, e.g. ``FLAX_DEFAULTS[builder]``): what a plainly configured Flax layer gives."""
-    from parity.backends.jax import layers as jax_layers
     from parity.registry import get
 
     row, arrays, hyper, ref = reference_numbers(get(name), case_id, dtype)
-    builder = getattr(jax_layers, AsJax(row).builder("jax"))
-    temp = f"_configured_{builder.__name__}"
-    setattr(jax_layers, temp, functools.partial(builder, **builder_config))
-    try:
-        got = drive_framework("jax", AsJax(row, temp), arrays, hyper, dtype, "cpu", ref)
-    finally:
-        delattr(jax_layers, temp)
-    return ref, got
+    return ref, drive_framework("jax", row, arrays, hyper, dtype, "cpu", ref, builder_config)
 
 
 def check_case(row, case_id, dtype, check, ref, got):

@@ -16,16 +16,19 @@ from parity.runners import initializers as ci  # noqa: E402
 from parity.registry import initializers as rows  # noqa: E402
 from parity.registry.spec import Component  # noqa: E402
 
-FRAMEWORK_MARKS = {"torch": pytest.mark.torch, "keras": pytest.mark.keras}
+from parity.frameworks import FRAMEWORKS, missing_reason  # noqa: E402
+from tests.parity.conftest import FRAMEWORK_MARKS  # noqa: E402
 
 
 def _need(framework):
-    pytest.importorskip(framework, reason=f"{framework} is not installed")
+    reason = missing_reason(framework)
+    if reason:
+        pytest.skip(reason)
 
 
 def _cases():
     for row in rows.ROWS:
-        for framework in ci.FRAMEWORKS:
+        for framework in FRAMEWORKS:
             for dtype in row.dtypes:
                 yield pytest.param(row, framework, dtype, id=f"{row.name}-{framework}-{dtype}",
                                    marks=FRAMEWORK_MARKS[framework])
@@ -99,7 +102,7 @@ def test_truncation_keeps_the_std():
 def test_default_named_initializers_are_detected(framework, builder, reference, expected):
     """The runner, handed a framework's default-named initializer as if it were the book's, fails."""
     _need(framework)
-    fake = Component(name="planted", kind="initializer", reference=reference, torch=builder, keras=builder,
+    fake = Component(name="planted", kind="initializer", reference=reference, builder=builder,
                      cases=("dense-1000x400",), checks=("dtype", *ci.STAT_CHECKS))
     records = ci.run(fake, framework, "float64")
     failed = {r.check for r in records if not r.passed}
@@ -108,8 +111,9 @@ def test_default_named_initializers_are_detected(framework, builder, reference, 
 
 def test_stated_false_alarm_rate():
     """alpha per check = 1e-3 / number of statistical checks in the registry (Bonferroni)."""
-    n = sum(len(r.cases) * len(r.dtypes) * len([c for c in r.checks if c in ci.STAT_CHECKS]) * 2 for r in rows.ROWS)
-    assert n == ci.n_statistical_tests() == 96
+    n = sum(len(r.cases) * len(r.dtypes) * len([c for c in r.checks if c in ci.STAT_CHECKS]) * len(FRAMEWORKS)
+            for r in rows.ROWS)
+    assert n == ci.n_statistical_tests() == 48 * len(FRAMEWORKS)
     assert ci.alpha() == pytest.approx(1e-3 / n)
 
 

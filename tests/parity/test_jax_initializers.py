@@ -15,15 +15,6 @@ pytestmark = pytest.mark.jax
 from parity.runners import initializers as ci  # noqa: E402
 from parity.registry import initializers as rows  # noqa: E402
 from parity.registry.spec import Component  # noqa: E402
-from tests.parity.jax_support import AsJax  # noqa: E402
-
-
-@pytest.mark.parametrize("row, dtype", [pytest.param(r, dt, id=f"{r.name}-jax-{dt}") for r in rows.ROWS for dt in r.dtypes])
-def test_book_configured_initializer_matches(row, dtype):
-    records = ci.run(AsJax(row), "jax", dtype)
-    assert len(records) == len(row.cases) * len(row.checks)
-    failed = [r.message for r in records if not r.passed]
-    assert not failed, "\n".join(failed)
 
 
 # builder, the book's law it is mistaken for, the checks that must fail (measured on dense-1000x400,
@@ -38,17 +29,17 @@ DEFAULT_NAMED = [
 
 @pytest.mark.parametrize("builder, reference, expected", DEFAULT_NAMED, ids=[b for b, _, _ in DEFAULT_NAMED])
 def test_flax_default_named_initializers_are_detected(builder, reference, expected):
-    fake = Component(name="planted", kind="initializer", reference=reference, torch=None, keras=None,
+    fake = Component(name="planted", kind="initializer", reference=reference, builder=builder,
                      cases=("dense-1000x400",), checks=("dtype", *ci.STAT_CHECKS))
-    records = ci.run(AsJax(fake, builder), "jax", "float64")
+    records = ci.run(fake, "jax", "float64")
     assert {r.check for r in records if not r.passed} == expected, [r.message for r in records]
 
 
 def test_flax_normal_default_is_the_books_std_by_coincidence():
     """nnx.initializers.normal() has stddev 1e-2: the TwoLayerNet's weight_init_std."""
-    fake = Component(name="planted", kind="initializer", reference="init.std_normal", torch=None, keras=None,
-                     cases=("dense-1000x400",), checks=("dtype", *ci.STAT_CHECKS), config={})
-    records = ci.run(AsJax(fake, "normal_default"), "jax", "float64")
+    fake = Component(name="planted", kind="initializer", reference="init.std_normal", builder="normal_default",
+                     cases=("dense-1000x400",), checks=("dtype", *ci.STAT_CHECKS), config={"weight_init_std": 0.01})
+    records = ci.run(fake, "jax", "float64")
     assert all(r.passed for r in records), [r.message for r in records]
 
 

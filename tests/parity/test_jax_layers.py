@@ -21,37 +21,6 @@ from tests.parity.jax_support import (  # noqa: E402
     check_case, configured_run, layer_run, max_abs, reference_numbers, stored_mismatch)
 
 
-def _params(rows):
-    return [pytest.param(row, dtype, check, id=f"{row.name}-jax-{dtype}-{check}")
-            for row in rows for dtype in row.dtypes for check in row.checks]
-
-
-@pytest.mark.parametrize("row, dtype, check", _params((*layers.ROWS, *functions.ROWS)))
-def test_jax_matches_the_book(row, dtype, check):
-    bad = []
-    for case_id in row.cases:
-        ref, got = layer_run(row.name, case_id, dtype)
-        if check == "dtype":
-            wrong = stored_mismatch(got, dtype)
-            if wrong:
-                bad.append(f"{row.name}-jax-{dtype}-dtype [{case_id}]: holds {wrong} (all: {got['dtype']})")
-            continue
-        c = check_case(row, case_id, dtype, check, ref, got)
-        if not c.passed:
-            bad.append(c.message())
-    assert not bad, "\n".join(bad)
-
-
-def test_every_layer_and_function_row_has_a_jax_builder():
-    from parity.backends.jax import layers as jax_layers
-    from tests.parity.jax_support import AsJax
-
-    missing = [r.name for r in (*layers.ROWS, *functions.ROWS) if not hasattr(jax_layers, AsJax(r).builder("jax"))]
-    assert missing == []
-
-
-# --- Flax's defaults, measured ------------------------------------------------------------------
-
 BN = "BatchNormalization-train"
 # (builder config, check, worst |diff| over the row's cases must lie in [lo, hi]); measured float64,
 # bn-2d / bn-4d, 3 training steps: momentum 0.99 -> running_mean 0.48; epsilon 1e-5 -> forward

@@ -1,10 +1,14 @@
-"""JAX adapter: Flax NNX layers, optax optimizers, ``jax.random`` / ``nnx.initializers`` draws
-(``layers``, ``optimizers``, ``optimizer_driver``, ``initializers``; import them directly).
+"""The JAX plug-in: Flax NNX layers, optax optimizers, ``jax.random`` / ``nnx.initializers``
+draws (``layers``, ``optimizers``, ``optimizer_driver``, ``initializers``); gradients by ``jax.vjp``.
 
-Importing this package turns on ``jax_enable_x64`` (``configure()``): without it JAX silently
-makes every float64 array float32, so a float64 check would compare float32 numbers. The flag is
-process-wide and is set before any JAX array is made by these modules.
+Every module of this package calls ``configure()`` before it makes an array: ``jax_enable_x64``
+on, without which JAX silently makes every float64 array float32 and a float64 check would compare
+float32 numbers. The flag is process-wide. Importing this package itself imports nothing of JAX.
 """
+from parity.backends.plugin import Plugin
+
+PLUGIN = Plugin("jax", 3, ("jax", "flax", "optax"), preload=("jax", "flax.nnx", "optax"), versions=("jax", "flax", "optax"),
+                about="JAX with Flax NNX and optax, jax.vjp")
 
 
 def configure():
@@ -14,6 +18,3 @@ def configure():
     if not jax.config.jax_enable_x64:
         jax.config.update("jax_enable_x64", True)
     return jax
-
-
-configure()

@@ -11,6 +11,7 @@ with "W" (the book's MultiLayerNet decays weights only).
 """
 import numpy as np
 
+from parity import book
 from parity.backends.jax import configure
 from parity.backends.jax import optimizers as backend
 from parity.backends.jax.layers import jax_device, to_numpy
@@ -19,26 +20,17 @@ jax = configure()
 import optax  # noqa: E402
 
 
-def book_name(row):
-    """The book's class name ("Adam" from "optimizer.Adam")."""
-    return row.reference.rpartition(".")[2]
-
-
-def _decayed(key):
-    return key.startswith("W")
-
-
 def drive_jax(row, params0, grads, dtype, device="cpu", optimizer=None):
     """[(params, state)] per step and the dtypes the optax state holds.
 
     optimizer: an optax GradientTransformation to drive instead of ``make_optimizer``'s (the
     catalogue passes ``optimizers.optax_default(...)`` to measure optax's defaults); its state is
     read with the same ``book_state`` (the field names are optax's either way)."""
-    name = book_name(row)
+    name = row.builder
     hyper = row.config.get("hyper", {})
     lam = row.config.get("weight_decay_lambda", 0.0)
     tx = optimizer or backend.make_optimizer(name, weight_decay_lambda=lam, dtype=dtype,
-                                             no_decay=[k for k in params0 if not _decayed(k)], **hyper)
+                                             no_decay=[k for k in params0 if not book.decayed(k)], **hyper)
     where = jax_device(device)
     params = {k: jax.device_put(np.asarray(v, dtype=dtype), where) for k, v in params0.items()}
     state = tx.init(params)
@@ -53,9 +45,9 @@ def drive_jax(row, params0, grads, dtype, device="cpu", optimizer=None):
     for g in grads:
         params, state = step(params, state, {k: jax.device_put(np.asarray(v, dtype=dtype), where)
                                              for k, v in g.items()})
-        book = {k: to_numpy(v) for k, v in params.items()}
+        held = {k: to_numpy(v) for k, v in params.items()}
         st = {f"{s}/{k}": v for k in params for s, v in backend.book_state(name, state, k, lr=lr).items()}
-        out.append((book, st))
+        out.append((held, st))
     stored = {f"param {k}": str(v.dtype) for k, v in params.items()}
     stored.update(backend.stored_dtypes(state))
     return out, stored

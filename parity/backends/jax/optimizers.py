@@ -43,35 +43,22 @@ State, book <- optax (``book_state``): Momentum / Nesterov ``v = -lr * trace``; 
 """
 import numpy as np
 
+from parity import book
 from parity.backends.jax import configure
 
 jax = configure()
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
-BOOK_DEFAULTS = {
-    "SGD": {"lr": 0.01},
-    "Momentum": {"lr": 0.01, "momentum": 0.9},
-    "Nesterov": {"lr": 0.01, "momentum": 0.9},
-    "AdaGrad": {"lr": 0.01},
-    "RMSprop": {"lr": 0.01, "decay_rate": 0.99},
-    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999},
-}
-
-BOOK_EPS = 1e-7
+BOOK_EPS = book.EPS
+BOOK_OPTIMIZERS = book.OPTIMIZERS
 # Inside the sqrt: sqrt(h + 1e-14) = 1e-7 = sqrt(h) + 1e-7 at h = 0 (the closest a constant gets).
 INSIDE_SQRT_EPS = BOOK_EPS ** 2
 
 
 def book_hyper(name, hyper):
-    """The book's hyper-parameters for ``name``: ``hyper`` over BOOK_DEFAULTS (unknown names raise)."""
-    if name not in BOOK_DEFAULTS:
-        raise ValueError(f"jax optimizer: unknown book optimizer {name!r}; known: {list(BOOK_DEFAULTS)}")
-    unknown = set(hyper) - set(BOOK_DEFAULTS[name])
-    if unknown:
-        raise ValueError(f"jax optimizer {name}: unknown hyper-parameter(s) {sorted(unknown)}; "
-                         f"the book's {name} takes {sorted(BOOK_DEFAULTS[name])}")
-    return {**BOOK_DEFAULTS[name], **hyper}
+    """The book's hyper-parameters for ``name``: ``hyper`` over the book's defaults (unknown names raise)."""
+    return book.optimizer_hyper(name, hyper, "jax optimizer")
 
 
 def book_adam_eps(beta2, dtype=None):
@@ -159,12 +146,12 @@ STATE = {
 def book_state(name, opt_state, key, lr=None):
     """{book state name: NumPy array} of leaf ``key`` (a top-level key of the params dict).
 
-    Momentum / Nesterov: v = -lr * trace (lr: the book's, default BOOK_DEFAULTS[name]["lr"])."""
+    Momentum / Nesterov: v = -lr * trace (lr: the book's default where not given)."""
     out = {}
     for book, (field, factor) in STATE[name].items():
         value = np.array(optax.tree.get(opt_state, field)[key], copy=True)
         if factor == "neg_lr":
-            value = -(BOOK_DEFAULTS[name]["lr"] if lr is None else lr) * value
+            value = -(book.optimizer_defaults(name)["lr"] if lr is None else lr) * value
         out[book] = value
     return out
 
@@ -179,5 +166,12 @@ def stored_dtypes(opt_state):
     return out
 
 
-__all__ = ["BOOK_DEFAULTS", "book_adam_eps", "book_hyper", "book_state", "decay_mask", "make_optimizer", "optax_default",
+__all__ = ["BOOK_OPTIMIZERS", "book_adam_eps", "book_hyper", "book_state", "decay_mask", "make_optimizer", "optax_default",
            "stored_dtypes"]
+
+
+def drive(row, params0, grads, dtype, device="cpu", optimizer=None):
+    """The optimizer check's optax side (``parity.runners.optimizers``): see ``optimizer_driver``."""
+    from parity.backends.jax.optimizer_driver import drive_jax
+
+    return drive_jax(row, params0, grads, dtype, device, optimizer=optimizer)

@@ -1,16 +1,58 @@
-"""Keras 3 adapter (any backend): ``layers``, ``optimizers``, ``initializers`` submodules (import them directly).
+"""The Keras 3 plug-in (any backend: tensorflow, torch, jax): ``layers``, ``optimizers``,
+``initializers``; gradients by the backend's own autodiff (``autodiff``).
 
-On the JAX backend, importing this package turns on ``jax_enable_x64`` (``parity.backends.jax.configure``)
-before Keras makes any array: without it JAX truncates every float64 tensor, Keras' included, to float32.
+``KERAS_BACKEND`` selects the backend (default tensorflow); the records name the framework
+``keras[<backend>]``. Each Keras backend is its own tox env and its own column of the report.
+On the JAX backend, ``load_keras()`` turns on ``jax_enable_x64`` before Keras makes any array:
+without it JAX truncates every float64 tensor, Keras' included, to float32. Every module of this
+package imports Keras through it.
 """
 from contextlib import contextmanager
+import os
+import sys
 
-from parity.frameworks import keras_backend
+from parity.backends.plugin import Plugin
 
-if keras_backend() == "jax":
-    from parity.backends.jax import configure as _configure_jax
+BACKEND_MODULES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
 
-    _configure_jax()
+
+def backend_name():
+    """The Keras backend in use (or that will be used on import): KERAS_BACKEND, default tensorflow."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def _backend_installed(device):
+    backend = backend_name()
+    needs = BACKEND_MODULES.get(backend)
+    if needs is None:
+        return f"keras backend {backend!r} is not supported here ({', '.join(BACKEND_MODULES)})"
+    import importlib.util
+
+    if importlib.util.find_spec(needs) is None:
+        return f"keras backend {backend!r} selected but {needs} is not installed"
+    return None
+
+
+PLUGIN = Plugin("keras", 2, ("keras",), variant=backend_name, requirement=_backend_installed,
+                preload=("keras",), versions=("keras", "tensorflow"), about="Keras 3 on the backend KERAS_BACKEND selects")
+
+
+def load_keras():
+    """``keras``, imported after the numerics its backend needs: JAX's x64 switch, TensorFlow's
+    op determinism (``parity.numerics``)."""
+    if backend_name() == "jax":
+        from parity.backends.jax import configure
+
+        configure()
+    import keras
+
+    from parity import numerics
+
+    if keras.backend.backend() == "tensorflow" and "tf_op_determinism" not in numerics.STATE:
+        numerics.configure_tensorflow()
+    return keras
 
 
 @contextmanager
@@ -20,9 +62,7 @@ def floatx(dtype):
     Keras makes optimizer learning rates and some Python-float constants in floatx, so a float64
     model is only updated in float64 inside such a block.
     """
-    from parity.backends.keras.initializers import keras_module
-
-    keras = keras_module()
+    keras = load_keras()
     previous = keras.config.floatx()
     keras.config.set_floatx(dtype)
     try:

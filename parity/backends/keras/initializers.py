@@ -20,18 +20,9 @@ Builders named ``book_*`` are configured to the book's law (registry rows); the 
 default-named initializers, measured by the catalogue of differences.
 """
 
-from parity import numerics
+from parity.backends.keras import load_keras as keras_module  # noqa: F401  (the package's one import path)
 
 DTYPES = ("float64", "float32")
-
-
-def keras_module():
-    """``keras``, with TensorFlow's numerics configured once when it is the backend."""
-    import keras
-
-    if keras.backend.backend() == "tensorflow" and "tf_op_determinism" not in numerics.STATE:
-        numerics.configure_tensorflow()
-    return keras
 
 
 def _keras_shape(shape):

@@ -23,14 +23,11 @@ Where Keras' default differs from the book:
 """
 import numpy as np
 
-import keras
-from keras import ops
-
-from parity import numerics
 from parity.backends.counterpart import Counterpart
+from parity.backends.keras import load_keras
 
-if keras.backend.backend() == "tensorflow":
-    numerics.configure_tensorflow()
+keras = load_keras()
+ops = keras.ops
 
 
 def backend():

@@ -38,21 +38,14 @@ scale); AdaGrad ``h = accumulators``; RMSprop ``h = velocities``; Adam ``m = mom
 """
 import numpy as np
 
-import keras
+from parity import book
+from parity.backends.keras import floatx, load_keras
 
-from parity.backends.keras import floatx  # noqa: F401  (also used by parity.runners.optimizers)
+keras = load_keras()
 from parity.backends.keras.layers import variable_numpy
 
-BOOK_DEFAULTS = {
-    "SGD": {"lr": 0.01},
-    "Momentum": {"lr": 0.01, "momentum": 0.9},
-    "Nesterov": {"lr": 0.01, "momentum": 0.9},
-    "AdaGrad": {"lr": 0.01},
-    "RMSprop": {"lr": 0.01, "decay_rate": 0.99},
-    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999},
-}
-
-BOOK_EPS = 1e-7
+BOOK_EPS = book.EPS
+BOOK_OPTIMIZERS = book.OPTIMIZERS
 # Inside the sqrt: sqrt(h + 1e-14) = 1e-7 = sqrt(h) + 1e-7 at h = 0 (the closest a constant gets).
 INSIDE_SQRT_EPS = BOOK_EPS ** 2
 
@@ -69,17 +62,12 @@ def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyp
         are kept in it.
     hyper: the book's constructor arguments; missing ones take the book's defaults.
     """
-    if name not in BOOK_DEFAULTS:
-        raise ValueError(f"keras optimizer: unknown book optimizer {name!r}; known: {list(BOOK_DEFAULTS)}")
-    unknown = set(hyper) - set(BOOK_DEFAULTS[name])
-    if unknown:
-        raise ValueError(f"keras optimizer {name}: unknown hyper-parameter(s) {sorted(unknown)}; "
-                         f"the book's {name} takes {sorted(BOOK_DEFAULTS[name])}")
+    book.optimizer_hyper(name, hyper, "keras optimizer")  # unknown names raise here
     dtype = str(dtype or keras.config.floatx())
     # NOTE: np.float64 scalars stay float64 on TensorFlow (a Python float becomes float32 first);
     # in float32 a Python float is cast once, as NumPy casts the book's Python floats.
     scalar = np.float64 if dtype == "float64" else float
-    h = {k: scalar(v) for k, v in {**BOOK_DEFAULTS[name], **hyper}.items()}
+    h = {k: scalar(v) for k, v in book.optimizer_hyper(name, hyper).items()}
     common = {"learning_rate": h["lr"]}
     if weight_decay_lambda:
         # NOTE: the torch backend multiplies weight_decay by the learning-rate Variable directly:
@@ -133,3 +121,23 @@ def stored_dtypes(name, optimizer, variables):
             state = getattr(optimizer, attr)[optimizer._get_variable_index(v)]
             out[f"{book}[{i}]"] = keras.backend.standardize_dtype(state.dtype)
     return out
+
+
+def drive(row, params0, grads, dtype, device="cpu"):
+    """The optimizer check's Keras side (``parity.runners.optimizers``): [(params, state)] after
+    each of the given gradients, and the dtypes the Keras optimizer holds."""
+    from parity.backends.keras.layers import tensor
+
+    name = row.builder
+    variables = {k: keras.Variable(v, dtype=dtype, name=k) for k, v in params0.items()}
+    lam = row.config.get("weight_decay_lambda", 0.0)
+    opt = make_optimizer(name, weight_decay_lambda=lam, dtype=dtype,
+                         no_decay=[v for k, v in variables.items() if not book.decayed(k)], **row.config.get("hyper", {}))
+    out = []
+    for g in grads:
+        with floatx(dtype):  # as the harness trains (see make_optimizer's weight_decay note)
+            opt.apply([tensor(g[k]) for k in variables], list(variables.values()))
+        params = {k: variable_numpy(v) for k, v in variables.items()}
+        state = {f"{s}/{k}": a for k, v in variables.items() for s, a in book_state(name, opt, v).items()}
+        out.append((params, state))
+    return out, stored_dtypes(name, opt, list(variables.values()))

@@ -30,16 +30,10 @@ import math
 
 import torch
 
-BOOK_DEFAULTS = {
-    "SGD": {"lr": 0.01},
-    "Momentum": {"lr": 0.01, "momentum": 0.9},
-    "Nesterov": {"lr": 0.01, "momentum": 0.9},
-    "AdaGrad": {"lr": 0.01},
-    "RMSprop": {"lr": 0.01, "decay_rate": 0.99},
-    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999},
-}
+from parity import book
 
-BOOK_EPS = 1e-7  # the book's epsilon, added to sqrt(h) / sqrt(v) in AdaGrad, RMSprop and Adam
+BOOK_EPS = book.EPS
+BOOK_OPTIMIZERS = book.OPTIMIZERS
 
 
 class BookAdam(torch.optim.Adam):
@@ -91,13 +85,7 @@ def make_optimizer(name, parameters, weight_decay_lambda=0.0, no_decay=(), **hyp
     hyper: the book's constructor arguments (lr, momentum, decay_rate, beta1, beta2); missing
         ones take the book's defaults.
     """
-    if name not in BOOK_DEFAULTS:
-        raise ValueError(f"torch optimizer: unknown book optimizer {name!r}; known: {list(BOOK_DEFAULTS)}")
-    unknown = set(hyper) - set(BOOK_DEFAULTS[name])
-    if unknown:
-        raise ValueError(f"torch optimizer {name}: unknown hyper-parameter(s) {sorted(unknown)}; "
-                         f"the book's {name} takes {sorted(BOOK_DEFAULTS[name])}")
-    h = {**BOOK_DEFAULTS[name], **hyper}
+    h = book.optimizer_hyper(name, hyper, "torch optimizer")
     groups = _groups(parameters, weight_decay_lambda, no_decay)
     wd = {"weight_decay": 0.0}  # per group where decay is on
     if name == "SGD":
@@ -141,3 +129,29 @@ def book_state(name, optimizer, parameter):
             value = -lr * value
         out[book_name] = value.cpu().numpy().copy()
     return out
+
+
+def drive(row, params0, grads, dtype, device="cpu"):
+    """The optimizer check's torch side (``parity.runners.optimizers``): [(params, state)] after each
+    of the given gradients, and the dtypes the torch optimizer holds."""
+    name = row.builder
+    tensors = {k: torch.tensor(v, device=device, requires_grad=True) for k, v in params0.items()}
+    lam = row.config.get("weight_decay_lambda", 0.0)
+    opt = make_optimizer(name, list(tensors.values()), weight_decay_lambda=lam,
+                         no_decay=[t for k, t in tensors.items() if not book.decayed(k)], **row.config.get("hyper", {}))
+    out = []
+    for g in grads:
+        for k, t in tensors.items():
+            t.grad = torch.tensor(g[k], device=device)
+        opt.step()
+        params = {k: t.detach().cpu().numpy().copy() for k, t in tensors.items()}
+        state = {f"{s}/{k}": v for k, t in tensors.items() for s, v in book_state(name, opt, t).items()}
+        out.append((params, state))
+    stored = {f"param {k}": str(t.dtype).replace("torch.", "") for k, t in tensors.items()}
+    for k, t in tensors.items():
+        for key, v in opt.state[t].items():
+            # NOTE: "step" is torch's step counter (a float32 tensor, exact to 2^24 steps, read with
+            # .item() into the bias corrections), not a number of the book's arithmetic.
+            if key != "step" and hasattr(v, "dtype") and v.is_floating_point():
+                stored[f"{key}[{k}]"] = str(v.dtype).replace("torch.", "")
+    return out, stored

@@ -2,6 +2,8 @@
 curve smoothing."""
 import numpy as np
 
+from reference._checks import check_args, check_im2col, check_same_length
+
 
 def conv_output_size(input_size, filter_size, stride=1, pad=0):
     """out = (in + 2*pad - filter) // stride + 1."""
@@ -14,6 +16,7 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     input_data: (N, C, H, W). Returns col: (N*out_h*out_w, C*filter_h*filter_w), one row per
     output position, its columns ordered (C, filter_h, filter_w) like a flattened filter.
     """
+    check_im2col("im2col", input_data.shape, filter_h, filter_w, stride, pad)
     N, C, H, W = input_data.shape
     out_h = conv_output_size(H, filter_h, stride, pad)
     out_w = conv_output_size(W, filter_w, stride, pad)
@@ -34,6 +37,7 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
 
     col: (N*out_h*out_w, C*filter_h*filter_w); input_shape: (N, C, H, W). Returns (N, C, H, W).
     """
+    check_im2col("col2im", input_shape, filter_h, filter_w, stride, pad, col)
     N, C, H, W = input_shape
     out_h = conv_output_size(H, filter_h, stride, pad)
     out_w = conv_output_size(W, filter_w, stride, pad)
@@ -51,6 +55,7 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
 
 def shuffle_dataset(x, t, rng=None):
     """Shuffle x and t with the same permutation. rng: a np.random.Generator (default: a new one)."""
+    check_same_length("shuffle_dataset", x=x, t=t)
     rng = np.random.default_rng() if rng is None else rng
     permutation = rng.permutation(x.shape[0])
     return x[permutation], t[permutation]
@@ -59,6 +64,7 @@ def shuffle_dataset(x, t, rng=None):
 def smooth_curve(x):
     """Smooth a loss curve with an 11-point Kaiser window (beta 2), reflecting at the ends."""
     window_len = 11
+    check_args("smooth_curve", curve_length=len(x))
     s = np.r_[x[window_len - 1:0:-1], x, x[-1:-window_len:-1]]
     w = np.kaiser(window_len, 2)
     y = np.convolve(w / w.sum(), s, mode="valid")

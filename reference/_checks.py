@@ -206,8 +206,9 @@ def check_labels(where, t, y_shape):
 
 def check_targets(where, t, y, batch=False):
     """Raise ValueError unless ``t`` is one-hot shaped like the scores ``y`` ((N, C), or (C,) unless
-    ``batch``) or integer labels in [0, C): (N,) for 2-D scores, one label for 1-D scores."""
-    t, y_shape = np.asarray(t), np.shape(y)
+    ``batch``) or integer labels in [0, C): (N,) for 2-D scores, one label for 1-D scores.
+    y: the scores or their shape (a tuple)."""
+    t, y_shape = np.asarray(t), (y if isinstance(y, tuple) else np.shape(y))
     if len(y_shape) not in ((2,) if batch else (1, 2)) or y_shape[-1] == 0:
         raise ValueError(f"{where}: scores must be {'(N, C)' if batch else '(N, C) or (C,)'} with C >= 1, "
                          f"got shape {y_shape}")
@@ -402,3 +403,15 @@ def check_training(where, x_train, t_train, x_test, t_test, batch_indices):
         raise ValueError(f"{where}: batch_indices must be (iters, batch) integers, got shape {b.shape}, dtype {b.dtype}")
     if b.size and (b.min() < 0 or b.max() >= len(x_train)):
         raise ValueError(f"{where}: batch_indices must lie in [0, {len(x_train)}), got min {b.min()} and max {b.max()}")
+
+
+def check_saved_params(where, file_name, saved, params):
+    """A parameter file's content must be a dict with the net's keys, each array of the net's shape."""
+    if not isinstance(saved, Mapping):
+        raise ValueError(f"{where}: {file_name} holds a {type(saved).__name__}, not a dict of parameters")
+    if saved.keys() != params.keys():
+        raise ValueError(f"{where}: {file_name} has keys {list(saved)}, the net has {list(params)}")
+    for key, val in saved.items():
+        if np.shape(val) != np.shape(params[key]):
+            raise ValueError(f"{where}: {file_name}: {key} has shape {np.shape(val)}, the net's {key} has "
+                             f"{np.shape(params[key])} (a net built with other sizes?)")

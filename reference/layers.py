@@ -52,9 +52,9 @@ class Relu:
 
     def forward(self, x):
         self.mask = (x <= 0)
-        out = x.copy()
-        out[self.mask] = 0
-        return out
+        # the book's out = x.copy(); out[mask] = 0, value for value (NaN stays NaN, x <= 0 gives 0);
+        # np.maximum is branch-free, the masked assignment is slow where the mask is irregular
+        return np.maximum(x, 0)
 
     def backward(self, dout):
         check_dout("Relu", dout, self.mask)
@@ -310,7 +310,9 @@ class Convolution:
         self.db = np.sum(dout, axis=0)
         self.dW = np.dot(self.col.T, dout).transpose(1, 0).reshape(FN, C, FH, FW)
 
-        dcol = np.dot(dout, self.col_W.T)
+        # dcol = dout @ col_W.T, computed as (col_W @ dout.T).T: the same matrix stored column by
+        # column, so col2im reads each filter position's (N, C, out_h, out_w) block contiguously
+        dcol = np.dot(self.col_W, dout.T).T
         return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
 
 
@@ -341,7 +343,7 @@ class Pooling:
         col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad)
         col = col.reshape(-1, self.pool_h * self.pool_w)
         arg_max = np.argmax(col, axis=1)
-        out = np.max(col, axis=1)
+        out = col[np.arange(arg_max.size), arg_max]  # np.max(col, axis=1), without a second pass
         out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
 
         self.x = x

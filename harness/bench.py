@@ -18,7 +18,8 @@ batch of 100 MNIST digits (mnist-5k; uniform random pixels if that is unavailabl
     float64, with torch at NumPy's BLAS thread count and at one thread (NumPy's element-wise work is
     single-threaded); the same reference step with the book's loop im2col/col2im (``im2col_loop``,
     ``col2im_loop`` here, the baseline, swapped into ``reference.layers`` for that step only); and
-    where the reference step's time goes, layer by layer.
+    where the reference step's time goes, layer by layer. Each figure is given as the median and as
+    the fastest call, which on a shared machine is the one least disturbed by other work.
 
 torch is optional: without it, (a) and (c) report the reference alone and say why.
 """
@@ -76,7 +77,12 @@ def make_net(dtype, seed=0):
 
 
 def median_step_seconds(steps, repeat):
-    """{name: median seconds per call} for each step function.
+    """{name: median seconds per call} for each step function (see ``step_seconds``)."""
+    return {name: statistics.median(t) for name, t in step_seconds(steps, repeat).items()}
+
+
+def step_seconds(steps, repeat):
+    """{name: [seconds of each timed call]} for each step function.
 
     The steps take turns in ROUNDS blocks, so a load change on the (shared) machine hits them
     alike; each block starts with WARMUP untimed calls, because switching between NumPy's BLAS
@@ -92,7 +98,7 @@ def median_step_seconds(steps, repeat):
                 start = time.perf_counter()
                 step()
                 times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
 
 
 def reference_step(net, x, t):
@@ -260,7 +266,8 @@ def torch_convnet_step(torch, net, x, t, threads):
 
 
 def layer_seconds(net, x, t, repeat):
-    """{"Conv1 forward": median seconds, ...} for each layer's forward and backward in a step."""
+    """{"Conv1 forward": seconds, ...} for each layer's forward and backward in a step: the fastest
+    of ``repeat`` calls after WARMUP, the figure least disturbed by other load on the machine."""
     times = {}
     for _ in range(WARMUP + repeat):
         h = x
@@ -274,7 +281,7 @@ def layer_seconds(net, x, t, repeat):
             start = time.perf_counter()
             dout = layer.backward(dout)
             times.setdefault(f"{name} backward", []).append(time.perf_counter() - start)
-    return {name: statistics.median(v[WARMUP:]) for name, v in times.items()}
+    return {name: min(v[WARMUP:]) for name, v in times.items()}
 
 
 def bench_convnet_step(x, t, repeat, threads):
@@ -299,15 +306,18 @@ def bench_convnet_step(x, t, repeat, threads):
         if torch is not None:
             steps["torch"] = torch_convnet_step(torch, make_convnet(dtype), xd, t, threads)
             steps["torch_1_thread"] = torch_convnet_step(torch, make_convnet(dtype), xd, t, 1)
-        median = median_step_seconds(steps, repeat)
+        times = step_seconds(steps, repeat)
         if torch is not None:
             torch.set_num_threads(threads)
-        row = {"dtype": np.dtype(dtype).name, "reference_s": median["reference"], "loop_im2col_s": median["loop_im2col"],
-               "torch_s": median.get("torch"), "torch_1_thread_s": median.get("torch_1_thread"),
-               "layers_s": layer_seconds(make_convnet(dtype), xd, t, max(5, repeat // 5))}
-        row["ratio"] = row["reference_s"] / row["torch_s"] if row["torch_s"] else None
-        row["ratio_1_thread"] = row["reference_s"] / row["torch_1_thread_s"] if row["torch_s"] else None
-        row["loop_ratio"] = row["loop_im2col_s"] / row["torch_s"] if row["torch_s"] else None
+        row = {"dtype": np.dtype(dtype).name, "layers_s": layer_seconds(make_convnet(dtype), xd, t, max(5, repeat // 5))}
+        for stat, fn in (("", statistics.median), ("best_", min)):
+            value = {name: fn(v) for name, v in times.items()}
+            row.update({f"{stat}reference_s": value["reference"], f"{stat}loop_im2col_s": value["loop_im2col"],
+                        f"{stat}torch_s": value.get("torch"), f"{stat}torch_1_thread_s": value.get("torch_1_thread")})
+            torch_s = value.get("torch")
+            row[f"{stat}ratio"] = value["reference"] / torch_s if torch_s else None
+            row[f"{stat}ratio_1_thread"] = value["reference"] / value["torch_1_thread"] if torch_s else None
+            row[f"{stat}loop_ratio"] = value["loop_im2col"] / torch_s if torch_s else None
         rows.append(row)
     return {"rows": rows, "torch_threads": threads if torch else None,
             "torch_version": torch.__version__ if torch else None, "torch_missing": torch_reason}
@@ -359,14 +369,18 @@ def render_convnet_step(c, result):
         f"    {'dtype':<8} {'reference ms':>13} {'torch ms':>9} {'ref/torch':>10}  {'goal <= ' + str(CONV_GOAL_RATIO):<12}"
         f"{'torch 1-thread ms':>18} {'ref/torch1':>11} {'loop im2col ms':>15} {'loop/torch':>11}",
     ]
-    for row in c["rows"]:
-        goal = "" if row["ratio"] is None else ("met" if row["ratio"] <= CONV_GOAL_RATIO else "not met")
-        lines.append(f"    {row['dtype']:<8} {_ms(row['reference_s']):>13} {_ms(row['torch_s']):>9} "
-                     f"{_ratio(row['ratio']):>10}  {goal:<12}{_ms(row['torch_1_thread_s']):>18} "
-                     f"{_ratio(row['ratio_1_thread']):>11} {_ms(row['loop_im2col_s']):>15} {_ratio(row['loop_ratio']):>11}")
+    for stat, what in (("", "median"), ("best_", "fastest call (the least disturbed by other load)")):
+        lines.append(f"    {what}:")
+        for row in c["rows"]:
+            ratio = row[f"{stat}ratio"]
+            goal = "" if ratio is None else ("met" if ratio <= CONV_GOAL_RATIO else "not met")
+            lines.append(f"    {row['dtype']:<8} {_ms(row[f'{stat}reference_s']):>13} {_ms(row[f'{stat}torch_s']):>9} "
+                         f"{_ratio(ratio):>10}  {goal:<12}{_ms(row[f'{stat}torch_1_thread_s']):>18} "
+                         f"{_ratio(row[f'{stat}ratio_1_thread']):>11} {_ms(row[f'{stat}loop_im2col_s']):>15} "
+                         f"{_ratio(row[f'{stat}loop_ratio']):>11}")
     if c["torch_missing"]:
         lines.append(f"    torch: {c['torch_missing']}")
-    lines.append("    where the reference step's time goes, median ms per call (float32 / float64):")
+    lines.append("    where the reference step's time goes, ms per call, fastest of several (float32 / float64):")
     f32, f64 = (row["layers_s"] for row in c["rows"])
     for name in f32:
         lines.append(f"      {name:<18} {f32[name] * 1e3:7.2f} / {f64[name] * 1e3:7.2f}")

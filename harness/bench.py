@@ -17,8 +17,9 @@ batch of 100 MNIST digits (mnist-5k; uniform random pixels if that is unavailabl
     (nn.Conv2d/ReLU/MaxPool2d/Linear + CrossEntropyLoss + optim.SGD on the same weights), float32 and
     float64, with torch at NumPy's BLAS thread count and at one thread (NumPy's element-wise work is
     single-threaded); the same reference step with the book's loop im2col/col2im (``im2col_loop``,
-    ``col2im_loop`` here, the baseline, swapped into ``reference.layers`` for that step only); and
-    where the reference step's time goes, layer by layer. Each figure is given as the median and as
+    ``col2im_loop`` here, the baseline, swapped into ``reference.layers`` for that step only); the
+    part of the step that computes the input images' gradient (torch skips it); and where the
+    reference step's time goes, layer by layer. Each figure is given as the median and as
     the fastest call, which on a shared machine is the one least disturbed by other work.
 
 torch is optional: without it, (a) and (c) report the reference alone and say why.
@@ -39,6 +40,7 @@ import reference.layers
 from reference.optimizer import SGD
 from reference.simple_convnet import SimpleConvNet
 from reference.two_layer_net import TwoLayerNet
+from reference.util import col2im
 
 INPUT, HIDDEN, OUTPUT, BATCH, LR = 784, 50, 10, 100, 0.1
 WARMUP = 10
@@ -302,7 +304,11 @@ def bench_convnet_step(x, t, repeat, threads):
         def loop_step():
             with loop_im2col():
                 baseline_step_fn()
-        steps = {"reference": reference_step_fn, "loop_im2col": loop_step}
+        conv = net.layers["Conv1"]
+        conv_dout = np.ones((BATCH * 24 * 24, 30), dtype=dtype)
+        # the book's Convolution.backward also computes dx for the input images, which training never uses
+        steps = {"reference": reference_step_fn, "loop_im2col": loop_step,
+                 "input_dx": lambda: col2im(np.dot(conv.col_W, conv_dout.T).T, xd.shape, 5, 5)}
         if torch is not None:
             steps["torch"] = torch_convnet_step(torch, make_convnet(dtype), xd, t, threads)
             steps["torch_1_thread"] = torch_convnet_step(torch, make_convnet(dtype), xd, t, 1)
@@ -313,6 +319,7 @@ def bench_convnet_step(x, t, repeat, threads):
         for stat, fn in (("", statistics.median), ("best_", min)):
             value = {name: fn(v) for name, v in times.items()}
             row.update({f"{stat}reference_s": value["reference"], f"{stat}loop_im2col_s": value["loop_im2col"],
+                        f"{stat}reference_input_dx_s": value["input_dx"],
                         f"{stat}torch_s": value.get("torch"), f"{stat}torch_1_thread_s": value.get("torch_1_thread")})
             torch_s = value.get("torch")
             row[f"{stat}ratio"] = value["reference"] / torch_s if torch_s else None
@@ -367,7 +374,8 @@ def render_convnet_step(c, result):
         f"(c) one training step of SimpleConvNet (conv 30@5x5 - relu - pool 2x2 - affine 100 - relu - affine 10, "
         f"std 0.01), batch {BATCH} x 1x28x28, SGD, timed as (a); torch at {c['torch_threads']} threads and at 1",
         f"    {'dtype':<8} {'reference ms':>13} {'torch ms':>9} {'ref/torch':>10}  {'goal <= ' + str(CONV_GOAL_RATIO):<12}"
-        f"{'torch 1-thread ms':>18} {'ref/torch1':>11} {'loop im2col ms':>15} {'loop/torch':>11}",
+        f"{'torch 1-thread ms':>18} {'ref/torch1':>11} {'loop im2col ms':>15} {'loop/torch':>11}"
+        f"{'of ref: unused input dx ms':>27}",
     ]
     for stat, what in (("", "median"), ("best_", "fastest call (the least disturbed by other load)")):
         lines.append(f"    {what}:")
@@ -377,7 +385,7 @@ def render_convnet_step(c, result):
             lines.append(f"    {row['dtype']:<8} {_ms(row[f'{stat}reference_s']):>13} {_ms(row[f'{stat}torch_s']):>9} "
                          f"{_ratio(ratio):>10}  {goal:<12}{_ms(row[f'{stat}torch_1_thread_s']):>18} "
                          f"{_ratio(row[f'{stat}ratio_1_thread']):>11} {_ms(row[f'{stat}loop_im2col_s']):>15} "
-                         f"{_ratio(row[f'{stat}loop_ratio']):>11}")
+                         f"{_ratio(row[f'{stat}loop_ratio']):>11}{_ms(row[f'{stat}reference_input_dx_s']):>27}")
     if c["torch_missing"]:
         lines.append(f"    torch: {c['torch_missing']}")
     lines.append("    where the reference step's time goes, ms per call, fastest of several (float32 / float64):")

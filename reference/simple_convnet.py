@@ -33,6 +33,8 @@ class SimpleConvNet:
     dtype: float64 or float32 (the parameters', and so the computation's).
     """
 
+    PARAM_LAYERS = ("Conv1", "Affine1", "Affine2")  # the layers holding W1/b1, W2/b2, W3/b3
+
     def __init__(self, input_dim=(1, 28, 28), conv_param=CONV_PARAM, hidden_size=100, output_size=10,
                  weight_init_std=0.01, rng=None, dtype=np.float64):
         check_args("SimpleConvNet", input_dim=input_dim, conv_param=conv_param, hidden_size=hidden_size,
@@ -68,9 +70,6 @@ class SimpleConvNet:
         self.layers["Relu2"] = Relu()
         self.layers["Affine2"] = Affine(self.params["W3"], self.params["b3"])
         self.last_layer = SoftmaxWithLoss()
-
-    # the layers whose W and b are W1/b1, W2/b2, W3/b3
-    PARAM_LAYERS = ("Conv1", "Affine1", "Affine2")
 
     def predict(self, x, train_flg=False):
         """Scores (N, output_size) for x (N, C, H, W). train_flg is accepted for the conv nets' common

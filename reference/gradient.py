@@ -6,15 +6,19 @@ numbers for layered nets much faster.
 """
 import numpy as np
 
+from reference._checks import check_numerical_gradient, check_same_shape, check_scalar
+
 
 def numerical_gradient(f, x, h=1e-4):
     """Central difference: df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2h), for x of any rank.
 
     ``f`` is called with ``x`` itself, which is perturbed in place and restored afterwards, so a
     closure over a net's parameters (``lambda W: net.loss(x, t)``) sees each perturbation.
+    x must be a floating array (an integer one could not hold x + h), f must return a scalar.
     """
+    check_numerical_gradient("numerical_gradient", f, x, h)
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    it = np.nditer(x, flags=["multi_index", "zerosize_ok"], op_flags=["readwrite"])
     while not it.finished:
         idx = it.multi_index
         tmp_val = x[idx]
@@ -22,8 +26,8 @@ def numerical_gradient(f, x, h=1e-4):
         fxh1 = f(x)
         x[idx] = tmp_val - h
         fxh2 = f(x)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
         x[idx] = tmp_val
+        grad[idx] = check_scalar("numerical_gradient", "f(x)", fxh1 - fxh2) / (2 * h)
         it.iternext()
     return grad
 
@@ -34,6 +38,7 @@ def relative_error(a, b, floor=1e-30):
     Scaling by the largest magnitude (not element by element) keeps gradients that are exactly 0
     in theory (a bias before batch norm) from reading as 100% error. 0 for empty arrays.
     """
+    check_same_shape("relative_error", "a", a, "b", b)
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.size == 0:

@@ -7,24 +7,24 @@ Biases are zeros. Every function takes an explicit np.random.Generator.
 """
 import numpy as np
 
+from reference._checks import check_args
+
+SCALES = {"xavier": lambda n_in: np.sqrt(1.0 / n_in), "he": lambda n_in: np.sqrt(2.0 / n_in)}
 ALIASES = {"sigmoid": "xavier", "relu": "he"}
 
 
 def weight_scale(init, n_in):
     """The standard deviation that ``init`` gives a layer with ``n_in`` inputs."""
+    check_args("weight_scale", weight_init_std=init, n_in=n_in)
     name = ALIASES.get(str(init).lower(), str(init).lower())
-    if name == "xavier":
-        return np.sqrt(1.0 / n_in)
-    if name == "he":
-        return np.sqrt(2.0 / n_in)
-    try:
-        return float(init)
-    except (TypeError, ValueError):
-        raise ValueError(f"init: unknown weight initializer {init!r}; use a float std, 'xavier' or 'he'") from None
+    if name in SCALES:
+        return SCALES[name](n_in)
+    return float(init)
 
 
 def init_weight(init, shape, rng, dtype=np.float64):
     """Draw weights of ``shape`` (n_in first; for conv (FN, C, FH, FW), n_in = C*FH*FW)."""
+    check_args("init_weight", shape=shape, generator=rng, dtype=dtype)
     n_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
     return (weight_scale(init, n_in) * rng.standard_normal(shape)).astype(dtype)
 

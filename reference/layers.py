@@ -7,7 +7,8 @@ the gradient with respect to the input and leaves parameter gradients on the lay
 """
 import numpy as np
 
-from reference._checks import check_finite, check_labels, check_matmul
+from reference._checks import (check_affine, check_args, check_batchnorm, check_broadcast, check_conv, check_dout,
+                               check_finite, check_pool, check_targets)
 from reference.functions import cross_entropy_error, sigmoid, softmax
 from reference.util import col2im, conv_output_size, im2col
 
@@ -20,11 +21,13 @@ class MulLayer:
         self.y = None
 
     def forward(self, x, y):
+        check_broadcast("MulLayer", x=x, y=y)
         self.x = x
         self.y = y
         return x * y
 
     def backward(self, dout):
+        check_dout("MulLayer", dout, self.x, self.y)
         dx = dout * self.y
         dy = dout * self.x
         return dx, dy
@@ -34,6 +37,7 @@ class AddLayer:
     """out = x + y; dx = dy = dout."""
 
     def forward(self, x, y):
+        check_broadcast("AddLayer", x=x, y=y)
         return x + y
 
     def backward(self, dout):
@@ -48,11 +52,12 @@ class Relu:
 
     def forward(self, x):
         self.mask = (x <= 0)
-        out = x.copy()
-        out[self.mask] = 0
-        return out
+        # the book's out = x.copy(); out[mask] = 0, value for value (NaN stays NaN, x <= 0 gives 0);
+        # np.maximum is branch-free, the masked assignment is slow where the mask is irregular
+        return np.maximum(x, 0)
 
     def backward(self, dout):
+        check_dout("Relu", dout, self.mask)
         dx = dout.copy()
         dx[self.mask] = 0
         return dx
@@ -69,6 +74,7 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout):
+        check_dout("Sigmoid", dout, self.out)
         return dout * (1.0 - self.out) * self.out
 
 
@@ -83,6 +89,7 @@ class Tanh:
         return self.out
 
     def backward(self, dout):
+        check_dout("Tanh", dout, self.out)
         return dout * (1.0 - self.out ** 2)
 
 
@@ -94,21 +101,25 @@ class Affine:
     """
 
     def __init__(self, W, b):
+        check_affine("Affine", W, b)
         self.W = W
         self.b = b
         self.x = None
         self.original_x_shape = None
+        self.out_shape = None
         self.dW = None
         self.db = None
 
     def forward(self, x):
         self.original_x_shape = x.shape
         x = x.reshape(x.shape[0], -1)
-        check_matmul("Affine", x, self.W)
+        check_affine("Affine", self.W, self.b, x)
         self.x = x
+        self.out_shape = (x.shape[0], self.W.shape[1])
         return np.dot(self.x, self.W) + self.b
 
     def backward(self, dout):
+        check_dout("Affine", dout, self.out_shape)
         dx = np.dot(dout, self.W.T)
         self.dW = np.dot(self.x.T, dout)
         self.db = np.sum(dout, axis=0)
@@ -129,16 +140,14 @@ class SoftmaxWithLoss:
 
     def forward(self, x, t):
         check_finite("SoftmaxWithLoss", x=x)
-        if t.size != x.size:
-            check_labels("SoftmaxWithLoss", t, x.shape)
-        elif t.shape != x.shape:
-            raise ValueError(f"SoftmaxWithLoss: one-hot t has shape {t.shape}, scores have {x.shape}")
+        check_targets("SoftmaxWithLoss", t, x, batch=True)
         self.t = t
         self.y = softmax(x)
         self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
     def backward(self, dout=1):
+        check_dout("SoftmaxWithLoss", dout, self.loss)
         batch_size = self.t.shape[0]
         if self.t.size == self.y.size:
             dx = (self.y - self.t) / batch_size
@@ -158,6 +167,7 @@ class Dropout:
     """
 
     def __init__(self, dropout_ratio=0.5, rng=None):
+        check_args("Dropout", dropout_ratio=dropout_ratio, rng=rng)
         self.dropout_ratio = dropout_ratio
         self.rng = rng
         self.mask = None
@@ -170,6 +180,7 @@ class Dropout:
         return x * (1.0 - self.dropout_ratio)
 
     def backward(self, dout):
+        check_dout("Dropout", dout, self.mask)
         return dout * self.mask
 
 
@@ -184,6 +195,7 @@ class BatchNormalization:
     """
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
+        check_batchnorm("BatchNormalization", gamma, beta, momentum, running_mean, running_var)
         self.gamma = gamma
         self.beta = beta
         self.momentum = momentum
@@ -198,9 +210,9 @@ class BatchNormalization:
         self.dbeta = None
 
     def forward(self, x, train_flg=True):
+        check_batchnorm("BatchNormalization", self.gamma, self.beta, self.momentum, self.running_mean,
+                        self.running_var, x)
         self.input_shape = x.shape
-        if x.ndim not in (2, 4):
-            raise ValueError(f"BatchNormalization: expected 2-D or 4-D input, got shape {x.shape}")
         x = x.reshape(x.shape[0], -1)
         out = self._forward(x, train_flg)
         return out.reshape(*self.input_shape)
@@ -210,10 +222,6 @@ class BatchNormalization:
             D = x.shape[1]
             self.running_mean = np.zeros(D, dtype=x.dtype)
             self.running_var = np.zeros(D, dtype=x.dtype)
-        if np.ndim(self.gamma) and np.shape(self.gamma)[-1] != x.shape[1]:
-            raise ValueError(
-                f"BatchNormalization: gamma has shape {np.shape(self.gamma)}, input has {x.shape[1]} features"
-            )
 
         if train_flg:
             mu = x.mean(axis=0)
@@ -235,6 +243,7 @@ class BatchNormalization:
         return self.gamma * xn + self.beta
 
     def backward(self, dout):
+        check_dout("BatchNormalization", dout, self.input_shape)
         dout = dout.reshape(dout.shape[0], -1)
         dx = self._backward(dout)
         return dx.reshape(*self.input_shape)
@@ -263,27 +272,24 @@ class Convolution:
     """
 
     def __init__(self, W, b, stride=1, pad=0):
+        check_conv("Convolution", W, b, stride, pad)
         self.W = W
         self.b = b
         self.stride = stride
         self.pad = pad
         self.x = None
+        self.out_shape = None
         self.col = None
         self.col_W = None
         self.dW = None
         self.db = None
 
     def forward(self, x):
+        check_conv("Convolution", self.W, self.b, self.stride, self.pad, x)
         FN, C, FH, FW = self.W.shape
-        if x.ndim != 4 or x.shape[1] != C:
-            raise ValueError(
-                f"Convolution: input must be (N, {C}, H, W) for W of shape {self.W.shape}, got {x.shape}"
-            )
         N, C, H, W = x.shape
         out_h = conv_output_size(H, FH, self.stride, self.pad)
         out_w = conv_output_size(W, FW, self.stride, self.pad)
-        if out_h < 1 or out_w < 1:
-            raise ValueError(f"Convolution: filter {self.W.shape} does not fit input {x.shape} with pad {self.pad}")
 
         col = im2col(x, FH, FW, self.stride, self.pad)
         col_W = self.W.reshape(FN, -1).T
@@ -291,18 +297,22 @@ class Convolution:
         out = out.reshape(N, out_h, out_w, -1).transpose(0, 3, 1, 2)
 
         self.x = x
+        self.out_shape = out.shape
         self.col = col
         self.col_W = col_W
         return out
 
     def backward(self, dout):
+        check_dout("Convolution", dout, self.out_shape)
         FN, C, FH, FW = self.W.shape
         dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
 
         self.db = np.sum(dout, axis=0)
         self.dW = np.dot(self.col.T, dout).transpose(1, 0).reshape(FN, C, FH, FW)
 
-        dcol = np.dot(dout, self.col_W.T)
+        # dcol = dout @ col_W.T, computed as (col_W @ dout.T).T: the same matrix stored column by
+        # column, so col2im reads each filter position's (N, C, out_h, out_w) block contiguously
+        dcol = np.dot(self.col_W, dout.T).T
         return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
 
 
@@ -315,16 +325,17 @@ class Pooling:
     """
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
+        check_pool("Pooling", pool_h, pool_w, stride, pad)
         self.pool_h = pool_h
         self.pool_w = pool_w
         self.stride = stride
         self.pad = pad
         self.x = None
+        self.out_shape = None
         self.arg_max = None
 
     def forward(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"Pooling: input must be 4-D (N, C, H, W), got shape {x.shape}")
+        check_pool("Pooling", self.pool_h, self.pool_w, self.stride, self.pad, x)
         N, C, H, W = x.shape
         out_h = conv_output_size(H, self.pool_h, self.stride, self.pad)
         out_w = conv_output_size(W, self.pool_w, self.stride, self.pad)
@@ -332,14 +343,16 @@ class Pooling:
         col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad)
         col = col.reshape(-1, self.pool_h * self.pool_w)
         arg_max = np.argmax(col, axis=1)
-        out = np.max(col, axis=1)
+        out = col[np.arange(arg_max.size), arg_max]  # np.max(col, axis=1), without a second pass
         out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
 
         self.x = x
+        self.out_shape = out.shape
         self.arg_max = arg_max
         return out
 
     def backward(self, dout):
+        check_dout("Pooling", dout, self.out_shape)
         dout = dout.transpose(0, 2, 3, 1)
         pool_size = self.pool_h * self.pool_w
         dmax = np.zeros((dout.size, pool_size), dtype=dout.dtype)

@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from reference._checks import check_args, check_targets
 from reference.gradient import numerical_gradient
 from reference.init import init_weight
 from reference.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
@@ -15,11 +16,12 @@ from reference.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid, "tanh": Tanh}
 
 
-def activation_layer(name):
+def activation_layer(name, where="activation_layer"):
+    """A new activation layer by name ('relu', 'sigmoid', 'tanh'); ``where`` names the caller in errors."""
     try:
         return ACTIVATIONS[name]()
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; use one of {sorted(ACTIVATIONS)}") from None
+    except (KeyError, TypeError):
+        raise ValueError(f"{where}: unknown activation {name!r}; use one of {sorted(ACTIVATIONS)}") from None
 
 
 class MultiLayerNet:
@@ -31,6 +33,10 @@ class MultiLayerNet:
 
     def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
                  weight_init_std="relu", weight_decay_lambda=0, rng=None, dtype=np.float64):
+        check_args(type(self).__name__, input_size=input_size, hidden_size_list=hidden_size_list,
+                   output_size=output_size, weight_init_std=weight_init_std,
+                   weight_decay_lambda=weight_decay_lambda, rng=rng, dtype=dtype)
+        activation_layer(activation, type(self).__name__)  # an unknown name fails before any weight is drawn
         self.input_size = input_size
         self.output_size = output_size
         self.hidden_size_list = list(hidden_size_list)
@@ -42,7 +48,7 @@ class MultiLayerNet:
         self.layers = OrderedDict()
         for idx in range(1, self.hidden_layer_num + 1):
             self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
-            self.layers[f"Activation_function{idx}"] = activation_layer(activation)
+            self.layers[f"Activation_function{idx}"] = activation_layer(activation, type(self).__name__)
         idx = self.hidden_layer_num + 1
         self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
         self.last_layer = SoftmaxWithLoss()
@@ -72,7 +78,9 @@ class MultiLayerNet:
         return self.last_layer.forward(y, t) + self.weight_decay()
 
     def accuracy(self, x, t):
-        y = np.argmax(self.predict(x), axis=1)
+        y = self.predict(x)
+        check_targets(f"{type(self).__name__}.accuracy", t, y, batch=True)
+        y = np.argmax(y, axis=1)
         if t.ndim != 1:
             t = np.argmax(t, axis=1)
         return np.sum(y == t) / float(x.shape[0])

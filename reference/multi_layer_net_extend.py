@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from reference._checks import check_args, check_targets
 from reference.gradient import numerical_gradient
 from reference.layers import Affine, BatchNormalization, Dropout, SoftmaxWithLoss
 from reference.multi_layer_net import MultiLayerNet, activation_layer
@@ -22,6 +23,11 @@ class MultiLayerNetExtend(MultiLayerNet):
     def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
                  weight_init_std="relu", weight_decay_lambda=0, use_dropout=False,
                  dropout_ration=0.5, use_batchnorm=False, rng=None, dtype=np.float64, dropout_rng=None):
+        check_args(type(self).__name__, input_size=input_size, hidden_size_list=hidden_size_list,
+                   output_size=output_size, weight_init_std=weight_init_std,
+                   weight_decay_lambda=weight_decay_lambda, dropout_ration=dropout_ration, rng=rng,
+                   dtype=dtype, dropout_rng=dropout_rng)
+        activation_layer(activation, type(self).__name__)  # an unknown name fails before any weight is drawn
         self.use_dropout = use_dropout
         self.use_batchnorm = use_batchnorm
         self.input_size = input_size
@@ -40,7 +46,7 @@ class MultiLayerNetExtend(MultiLayerNet):
                 self.params[f"gamma{idx}"] = np.ones(size, dtype=dtype)
                 self.params[f"beta{idx}"] = np.zeros(size, dtype=dtype)
                 self.layers[f"BatchNorm{idx}"] = BatchNormalization(self.params[f"gamma{idx}"], self.params[f"beta{idx}"])
-            self.layers[f"Activation_function{idx}"] = activation_layer(activation)
+            self.layers[f"Activation_function{idx}"] = activation_layer(activation, type(self).__name__)
             if self.use_dropout:
                 self.layers[f"Dropout{idx}"] = Dropout(dropout_ration, rng=dropout_rng)
         idx = self.hidden_layer_num + 1
@@ -60,7 +66,9 @@ class MultiLayerNetExtend(MultiLayerNet):
         return self.last_layer.forward(y, t) + self.weight_decay()
 
     def accuracy(self, x, t):
-        y = np.argmax(self.predict(x, train_flg=False), axis=1)
+        y = self.predict(x, train_flg=False)
+        check_targets(f"{type(self).__name__}.accuracy", t, y, batch=True)
+        y = np.argmax(y, axis=1)
         if t.ndim != 1:
             t = np.argmax(t, axis=1)
         return np.sum(y == t) / float(x.shape[0])

@@ -8,14 +8,18 @@ import math
 
 import numpy as np
 
+from reference._checks import check_args, check_update
+
 
 class SGD:
     """W -= lr * g."""
 
     def __init__(self, lr=0.01):
+        check_args("SGD", lr=lr)
         self.lr = lr
 
     def update(self, params, grads):
+        check_update("SGD", params, grads)
         for key in params.keys():
             params[key] -= self.lr * grads[key]
 
@@ -24,11 +28,13 @@ class Momentum:
     """v = momentum * v - lr * g;  W += v."""
 
     def __init__(self, lr=0.01, momentum=0.9):
+        check_args("Momentum", lr=lr, momentum=momentum)
         self.lr = lr
         self.momentum = momentum
         self.v = None
 
     def update(self, params, grads):
+        check_update("Momentum", params, grads, self.v)
         if self.v is None:
             self.v = {key: np.zeros_like(val) for key, val in params.items()}
         for key in params.keys():
@@ -44,11 +50,13 @@ class Nesterov:
     """
 
     def __init__(self, lr=0.01, momentum=0.9):
+        check_args("Nesterov", lr=lr, momentum=momentum)
         self.lr = lr
         self.momentum = momentum
         self.v = None
 
     def update(self, params, grads):
+        check_update("Nesterov", params, grads, self.v)
         if self.v is None:
             self.v = {key: np.zeros_like(val) for key, val in params.items()}
         for key in params.keys():
@@ -62,10 +70,12 @@ class AdaGrad:
     """h += g * g;  W -= lr * g / (sqrt(h) + 1e-7)."""
 
     def __init__(self, lr=0.01):
+        check_args("AdaGrad", lr=lr)
         self.lr = lr
         self.h = None
 
     def update(self, params, grads):
+        check_update("AdaGrad", params, grads, self.h)
         if self.h is None:
             self.h = {key: np.zeros_like(val) for key, val in params.items()}
         for key in params.keys():
@@ -77,11 +87,13 @@ class RMSprop:
     """h = decay_rate * h + (1 - decay_rate) * g * g;  W -= lr * g / (sqrt(h) + 1e-7)."""
 
     def __init__(self, lr=0.01, decay_rate=0.99):
+        check_args("RMSprop", lr=lr, decay_rate=decay_rate)
         self.lr = lr
         self.decay_rate = decay_rate
         self.h = None
 
     def update(self, params, grads):
+        check_update("RMSprop", params, grads, self.h)
         if self.h is None:
             self.h = {key: np.zeros_like(val) for key, val in params.items()}
         for key in params.keys():
@@ -98,6 +110,7 @@ class Adam:
     """
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        check_args("Adam", lr=lr, beta1=beta1, beta2=beta2)
         self.lr = lr
         self.beta1 = beta1
         self.beta2 = beta2
@@ -106,6 +119,7 @@ class Adam:
         self.v = None
 
     def update(self, params, grads):
+        check_update("Adam", params, grads, self.m)
         if self.m is None:
             self.m = {key: np.zeros_like(val) for key, val in params.items()}
             self.v = {key: np.zeros_like(val) for key, val in params.items()}

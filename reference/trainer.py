@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reference._checks import check_args, check_training
 from reference.optimizer import SGD
 
 
@@ -38,8 +39,10 @@ def train(network, x_train, t_train, x_test, t_test, iters_num=10000, batch_size
     optimizer = SGD(lr=0.1) if optimizer is None else optimizer
     train_size = x_train.shape[0]
     if batch_indices is None:
+        check_args("train", iters_num=iters_num, batch_size=batch_size, rng=rng)
         rng = np.random.default_rng() if rng is None else rng
         batch_indices = sample_batches(train_size, batch_size, iters_num, rng)
+    check_training("train", x_train, t_train, x_test, t_test, batch_indices)
     iters_num, batch_size = batch_indices.shape
     iter_per_epoch = max(train_size / batch_size, 1)
 

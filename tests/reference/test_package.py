@@ -27,6 +27,8 @@ BOOK_NAMES = {
     "multi_layer_net_extend": ["MultiLayerNetExtend"],
     "two_layer_net": ["TwoLayerNet"],
     "three_layer_net": ["ThreeLayerNet"],
+    "simple_convnet": ["SimpleConvNet"],
+    "deep_convnet": ["DeepConvNet"],
     "trainer": ["train"],
 }
 

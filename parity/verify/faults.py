@@ -23,6 +23,7 @@ class Fault:
     edits: tuple
     diagnosis: str = ""   # substring the semantics diagnosis must contain ("torch default")
     localized: str = ""   # nets: the first divergent parameter
+    status: str = "FAIL"  # how check must report the component: "FAIL", or "error" for a fault that makes it raise
 
 
 def _variant(key):
@@ -178,6 +179,21 @@ FAULTS = (
     Fault("seed004-predict-always-training", "MultiLayerNetExtend", "seed 004",
           "predict calls BatchNorm / Dropout forward without train_flg: batch statistics at test time",
           (Edit("multi_layer_net_extend.py", "x = layer.forward(x, train_flg)", "x = layer.forward(x)"),)),
+    # --- convolutional nets (the book's chapters 7 and 8) ------------------------------------------
+    Fault("simpleconvnet-dW-transposed", "SimpleConvNet", "common", "the filter gradient reshaped without the transpose",
+          (Edit("layers.py", "np.dot(self.col.T, dout).transpose(1, 0).reshape(FN, C, FH, FW)",
+                "np.dot(self.col.T, dout).reshape(FN, C, FH, FW)"),), localized="W1"),
+    Fault("simpleconvnet-pooling-spread", "SimpleConvNet", "common",
+          "max-pooling backward spreads dout over the window instead of routing it to the maximum",
+          (Edit("layers.py", "dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] = dout.flatten()",
+                "dmax[...] = dout.reshape(-1, 1) / pool_size"),), localized="W1"),
+    Fault("deepconvnet-col2im-drops-overlaps", "DeepConvNet", "common",
+          "col2im assigns each window instead of adding: overlapping 3x3 windows lose gradient",
+          (Edit("util.py", "img[:, :, y:y_max:stride, x:x_max:stride] += col[:, :, y, x, :, :]",
+                "img[:, :, y:y_max:stride, x:x_max:stride] = col[:, :, y, x, :, :]"),), localized="W5"),
+    Fault("conv-output-size-pad-once", "Convolution", "common", "conv_output_size adds pad once, not on both sides",
+          (Edit("util.py", "return (input_size + 2 * pad - filter_size) // stride + 1",
+                "return (input_size + pad - filter_size) // stride + 1"),), status="error"),
     Fault("seed004-decay-first-3-weights", "MultiLayerNetExtend", "seed 004",
           "weight decay summed over W1..W3 only (range(1, 4)) in a 4-layer net",
           (Edit("multi_layer_net.py", "for idx in range(1, self.hidden_layer_num + 2):\n            decay +=",

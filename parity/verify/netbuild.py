@@ -10,7 +10,8 @@ its code supports, seeded weights, and its randomness under control.
   (tanh and sigmoid first: no ReLU kink near a pre-activation for the numerical gradient) until the
   class accepts one: the book's ``MultiLayerNetExtend`` knows 'relu' and 'sigmoid' only. The
   parameters are then overwritten in place with seeded values (so layers sharing the arrays see
-  them): W, b ~ N(0, 0.3^2), gamma 1 + N(0, 0.2^2), beta N(0, 0.2^2).
+  them): W, b ~ N(0, s^2) with s = min(0.3, 1/sqrt(fan-in)), gamma 1 + N(0, 0.2^2), beta N(0, 0.2^2);
+  where a ReLU input or a max-pool tie lies within ``KINK_MARGIN`` of the data, the next seed.
 - ``Randomness``: a net whose training loss differs between two calls on the same batch (dropout
   active in ``loss``) is checked with NumPy's global RNG reseeded before every call, so every call
   draws the same mask; a net whose loss stays random after that cannot be gradient-checked.
@@ -33,6 +34,18 @@ FACTORY_HINT = ("give a factory that returns the net built small (input_size 6, 
                 "--net-factory module:function, or net_factories={name: fn} in Python")
 
 
+def layer_items(net):
+    """[(name, layer)] of the net's ``layers``: an OrderedDict's items (the book's MLPs and
+    SimpleConvNet), or a list's, named by class and position (the book's DeepConvNet: "Convolution0",
+    "Relu1", ...); [] where it has none."""
+    layers = getattr(net, "layers", None)
+    if isinstance(layers, dict):
+        return list(layers.items())
+    if isinstance(layers, (list, tuple)):
+        return [(f"{type(layer).__name__}{i}", layer) for i, layer in enumerate(layers)]
+    return []
+
+
 class NetBuildError(ValueError):
     """The net cannot be built from its constructor's signature (the message says which argument)."""
 
@@ -49,7 +62,14 @@ class NetConfig:
     activations: tuple = ("tanh", "sigmoid", "relu")
     input_size: int = D
     output_size: int = C
+    input_dim: tuple = None      # conv nets: (C, H, W) of one sample; None: x is (N, input_size)
 
+
+# Small convolutions for the book's conv nets: 3 filters of 3x3 on 1x7x7 (SimpleConvNet: conv 5x5,
+# pool 2x2 -> 3x2x2 into affine 5); DeepConvNet: six 2-filter 3x3 convolutions with pad 1 on 1x8x8,
+# three poolings 8 -> 4 -> 2 -> 1.
+_SMALL_CONV = {"filter_num": 3, "filter_size": 3, "pad": 0, "stride": 1}
+_DEEP_CONV = {"filter_num": 2, "filter_size": 3, "pad": 1, "stride": 1}
 
 NETS = (
     NetConfig("TwoLayerNet", "two_layer_net.TwoLayerNet", (5,)),
@@ -58,6 +78,10 @@ NETS = (
               activations=("sigmoid", "tanh", "relu")),
     NetConfig("MultiLayerNetExtend", "multi_layer_net_extend.MultiLayerNetExtend", (5, 4, 4),
               {"weight_decay_lambda": 0.1, "use_batchnorm": True}),
+    NetConfig("SimpleConvNet", "simple_convnet.SimpleConvNet", (5,), {"conv_param": _SMALL_CONV},
+              activations=("relu",), input_dim=(1, 7, 7)),
+    NetConfig("DeepConvNet", "deep_convnet.DeepConvNet", (5,),
+              {f"conv_param_{i}": _DEEP_CONV for i in range(1, 7)}, activations=("relu",), input_dim=(1, 8, 8)),
 )
 
 
@@ -107,18 +131,21 @@ def load_factory(spec):
 
 @dataclass
 class Built:
-    """A net ready to check, and how it was made (``notes``: one line each, for the report)."""
+    """A net ready to check, and how it was made (``notes``: one line each, for the report).
+    kwargs: the constructor's keyword arguments (a reference net of the same configuration is
+    built with them)."""
     net: object
     call: str
     activation: str = None
     notes: list = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)
 
 
 def book_values(cfg):
     """The value of every book argument name for ``cfg``."""
     hidden = list(cfg.hidden)
     values = {"input_size": cfg.input_size, "output_size": cfg.output_size, "hidden_size": hidden[0],
-              "hidden_size_list": hidden,
+              "hidden_size_list": hidden, **({"input_dim": cfg.input_dim} if cfg.input_dim else {}),
               "weight_init_std": 0.01, "dropout_ration": 0.5, "dropout_ratio": 0.5}
     for i in range(1, 10):
         values[f"hidden_size{i}"] = hidden[min(i, len(hidden)) - 1]
@@ -130,6 +157,11 @@ def _signature(cls):
         return inspect.signature(cls)
     except (TypeError, ValueError):
         return None
+
+
+# The sizes that make the net small: passed wherever the signature has them, defaults or not.
+SIZE_ARGUMENTS = ("input_size", "input_dim", "output_size", "hidden_size", "hidden_size_list",
+                  *(f"hidden_size{i}" for i in range(1, 10)))
 
 
 def arguments(cls, cfg):
@@ -147,6 +179,8 @@ def arguments(cls, cfg):
             continue
         if name in cfg.options:
             kwargs[name] = cfg.options[name]
+        elif name in SIZE_ARGUMENTS and name in values and p.kind is not inspect.Parameter.POSITIONAL_ONLY:
+            kwargs[name] = values[name]
         elif p.default is inspect.Parameter.empty:
             if name not in values:
                 raise NetBuildError(
@@ -166,20 +200,20 @@ def _call_text(cls, kwargs):
 
 def activation_of(net):
     """The activation the net's ``layers`` use ("relu", "sigmoid", "tanh"), or None."""
-    for layer in (getattr(net, "layers", None) or {}).values():
+    for _, layer in layer_items(net):
         name = ACTIVATION_CLASSES.get(type(layer).__name__)
         if name:
             return name
     return None
 
 
-def seed_weights(net):
+def seed_weights(net, seed=SEED):
     """Overwrite ``net.params`` in place with seeded values (see the module docstring)."""
     params = getattr(net, "params", None)
     if not isinstance(params, dict) or not params:
         raise NetBuildError(f"{type(net).__name__}: `params` is not a non-empty dict of arrays "
                             f"(got {type(params).__name__})")
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     for key in sorted(params):
         p = params[key]
         if not isinstance(p, np.ndarray):
@@ -188,8 +222,9 @@ def seed_weights(net):
             p[...] = 1.0 + 0.2 * rng.standard_normal(p.shape)
         elif key.startswith("beta"):
             p[...] = 0.2 * rng.standard_normal(p.shape)
-        else:
-            p[...] = 0.3 * rng.standard_normal(p.shape)
+        else:  # 0.3, or less where the fan-in is large (deep conv nets keep moderate logits)
+            fan_in = int(np.prod(p.shape[1:])) if p.ndim == 4 else (p.shape[0] if p.ndim == 2 else 1)
+            p[...] = min(0.3, 1.0 / np.sqrt(max(fan_in, 1))) * rng.standard_normal(p.shape)
     return net
 
 
@@ -217,11 +252,13 @@ def build(cls, cfg, activation=None, seeded=True, extra=None):
         except Exception as e:  # noqa: BLE001 -- an activation the class does not know: try the next
             rejected.append(f"{act!r} rejected ({type(e).__name__}: {e})" if act else f"{type(e).__name__}: {e}")
             continue
+        notes = []
         if seeded:
-            seed_weights(net)
-        built = Built(net, _call_text(cls, call), activation_of(net) or act)
+            notes = seed_away_from_kinks(net, cfg)
+        built = Built(net, _call_text(cls, call), activation_of(net) or act, kwargs=call)
         if rejected:
             built.notes.append(f"built with activation={act!r}: " + "; ".join(rejected))
+        built.notes += notes
         return built
     if len({r.partition(" rejected ")[2] or r for r in rejected}) == 1 and takes_activation and len(tries) > 1:
         # the same error whatever the activation: the constructor itself fails (NameError, ...)
@@ -229,6 +266,65 @@ def build(cls, cfg, activation=None, seeded=True, extra=None):
     if not takes_activation:
         raise NetBuildError(f"{_call_text(cls, kwargs)} raised {rejected[0]}")
     raise NetBuildError(f"{cls.__name__} could not be built: " + "; ".join(rejected) + f"; {FACTORY_HINT}")
+
+
+# --- kinks: ReLU at 0 and max-pool ties -----------------------------------------------------------
+
+KINK_MARGIN = 1e-3   # a central difference with h = 1e-4 moves a pre-activation by ~1e-4 * |input|
+KINK_TRIES = 60
+
+
+def data_for(cfg):
+    """(x, t) for a configuration: x (N, input_size), or (N, *input_dim) for a conv net; t one-hot."""
+    rng = np.random.default_rng(SEED + 1)
+    x = rng.standard_normal((N, *cfg.input_dim) if cfg.input_dim else (N, cfg.input_size))
+    t = np.eye(cfg.output_size)[np.arange(N) % cfg.output_size]
+    return x, t
+
+
+def kink_margin(net, x):
+    """The smallest distance of a kink from where the net's forward sits on ``x``: min |input| of a
+    ReLU, min (largest - second largest) over a max-pooling window (inf where it has none)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    margin = np.inf
+    h = np.asarray(x, dtype=np.float64)
+    np.random.seed(SEED)
+    for _, layer in layer_items(net):
+        kind = type(layer).__name__
+        if kind in ("Relu", "ReLU") and h.size:
+            margin = min(margin, float(np.min(np.abs(h))))
+        elif kind == "Pooling" and h.ndim == 4:
+            ph, pw, stride, pad = layer.pool_h, layer.pool_w, layer.stride, getattr(layer, "pad", 0)
+            padded = np.pad(h, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+            windows = sliding_window_view(padded, (ph, pw), axis=(2, 3))[:, :, ::stride, ::stride]
+            top = np.sort(windows.reshape(*windows.shape[:4], -1), axis=-1)
+            live = top[..., -1] != 0  # a window of ReLU zeros: every derivative there is 0 anyway
+            if top.shape[-1] > 1 and live.any():
+                margin = min(margin, float(np.min((top[..., -1] - top[..., -2])[live])))
+        try:
+            h = np.asarray(layer.forward(h, True) if _accepts(layer.forward, "train_flg") else layer.forward(h))
+        except Exception:  # noqa: BLE001 -- the check itself will say what raises
+            break
+    return margin
+
+
+def seed_away_from_kinks(net, cfg):
+    """Seed the weights; where a ReLU input or a max-pool tie lies within KINK_MARGIN of the data,
+    try the next seeds (a kink inside the difference step would make a correct gradient look
+    wrong). Returns notes."""
+    x, _ = data_for(cfg)
+    margin = np.inf
+    for attempt in range(KINK_TRIES):
+        seed_weights(net, SEED + attempt)
+        if not any(type(layer).__name__ in ("Relu", "ReLU", "Pooling") for _, layer in layer_items(net)):
+            return []
+        margin = kink_margin(net, x)
+        if margin > KINK_MARGIN:
+            return [] if attempt == 0 else [f"weights seeded {SEED + attempt} (earlier seeds put a ReLU input or a "
+                                            f"max-pool tie within {KINK_MARGIN:g} of the data)"]
+    return [f"a ReLU input or a max-pool tie lies within {margin:.1e} of the data with every seed tried: the "
+            f"numerical gradient may be off near it"]
 
 
 # --- randomness ------------------------------------------------------------------------------------
@@ -288,11 +384,11 @@ def randomness(net, x, t):
 def architecture(net):
     """[(layer name, kind, {attr: shape})] of the net's ``layers``; kind from the class name
     (``LAYER_KINDS``), "?" for a class it does not know."""
-    layers = getattr(net, "layers", None)
-    if not layers:
+    items = layer_items(net)
+    if not items:
         return None
     out = []
-    for name, layer in layers.items():
+    for name, layer in items:
         kind = LAYER_KINDS.get(type(layer).__name__, f"?{type(layer).__name__}")
         shapes = {a: np.shape(getattr(layer, a)) for a in ("W", "b", "gamma", "beta") if getattr(layer, a, None) is not None}
         out.append((name, kind, shapes))
@@ -303,10 +399,38 @@ def _describe(arch):
     return "-".join(kind if kind != "activation" else "act" for _, kind, _ in arch)
 
 
-def reference_twin(net):
-    """(the shipped MultiLayerNetExtend with the user's architecture and weights, "") or (None, why)."""
+def _same_configuration_twin(net, cfg, kwargs):
+    """The shipped reference's class of the same book name, built with the same arguments, where its
+    layers have the user's kinds and parameter shapes position by position; its weights the user's."""
+    import importlib
+
+    module_name, _, class_name = (cfg.reference or "").rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(f"reference.{module_name}"), class_name)
+        twin = cls(**{k: v for k, v in kwargs.items() if k in inspect.signature(cls).parameters})
+    except Exception:  # noqa: BLE001 -- no such reference class, or it does not take these arguments
+        return None
+    mine, ref = architecture(net), architecture(twin)
+    if mine is None or ref is None or [(k, s) for _, k, s in mine] != [(k, s) for _, k, s in ref]:
+        return None
+    for (_, layer), (_, ref_layer) in zip(layer_items(net), layer_items(twin)):
+        for attr in ("W", "b", "gamma", "beta"):
+            if getattr(ref_layer, attr, None) is not None:
+                getattr(ref_layer, attr)[...] = np.asarray(getattr(layer, attr), dtype=np.float64)
+    return twin
+
+
+def reference_twin(net, cfg=None, kwargs=None):
+    """(a shipped reference net with the user's architecture and weights, "") or (None, why): the
+    reference class of the same book name built with the same arguments (SimpleConvNet,
+    DeepConvNet, ...) where the layers match; else the reference MultiLayerNetExtend made to mirror
+    the user's Affine [BatchNormalization] activation [Dropout] ... Affine layers."""
     from reference.multi_layer_net_extend import MultiLayerNetExtend
 
+    if cfg is not None:
+        twin = _same_configuration_twin(net, cfg, kwargs or {})
+        if twin is not None:
+            return twin, ""
     arch = architecture(net)
     if arch is None:
         return None, "the net has no `layers` OrderedDict: its forward is not compared layer by layer"
@@ -316,7 +440,7 @@ def reference_twin(net):
     kinds = [kind for _, kind, _ in arch]
     # Affine [BatchNormalization] activation [Dropout], repeated, then the last Affine
     hidden, i, use_bn, use_dropout = [], 0, set(), set()
-    layers = list(net.layers.values())
+    layers = [layer for _, layer in layer_items(net)]
     while i < len(kinds) - 1:
         if kinds[i] != "Affine":
             return None, f"not the book's MultiLayerNet(Extend) architecture: {_describe(arch)}"

@@ -30,7 +30,7 @@ import numpy as np
 
 from parity.verify import nets
 from parity.verify.netbuild import (C, D, N, NETS, SEED, Built, NetBuildError, Randomness,  # noqa: F401
-                                   activation_of, build, config, config_for, load_factory, randomness,
+                                   activation_of, build, config, config_for, data_for, load_factory, randomness,
                                    reference_twin, seed_weights)
 from parity.compare import compare
 from parity.impl import load_implementation
@@ -38,11 +38,9 @@ from parity.records import Record
 from parity.tolerances import Tol, tolerance
 
 
-def data():
-    rng = np.random.default_rng(SEED + 1)
-    x = rng.standard_normal((N, D))
-    t = np.eye(C)[np.arange(N) % C]
-    return x, t
+def data(cfg=None):
+    """(x, t) the nets are checked on (``netbuild.data_for``; the MLPs' (N, 6) by default)."""
+    return data_for(cfg or NETS[0])
 
 
 def _record(cfg, framework, check, passed, message, impl, provenance="", **fields):
@@ -113,7 +111,7 @@ def run(impl, name, frameworks=("torch", "numerical"), index=0, factory=""):
         return [_record(cfg, "-", "-", False, f"{name} has loss and gradient but no params dict once built: "
                         f"not checked as a net", impl, where, status="skipped")], []
     notes = [f"built as {built.call}"] + built.notes
-    x, t = data()
+    x, t = data(cfg)
     net = built.net
     try:
         rand = randomness(net, x, t)
@@ -212,7 +210,7 @@ def _self_records(impl, cfg, cls, built, x, t, rand, where):
         return [_record(cfg, "predict", "loss", False, f"{cfg.name}: predict(x) / loss(x, t) raised "
                         f"{type(e).__name__}: {e}", impl, where, status="error")]
     ce, decay, probabilities = _book_loss(y, t, net)
-    tol = tolerance("float64", "forward", N * C)
+    tol = tolerance("float64", "forward", N * cfg.output_size)
     c = compare(f"{cfg.name}-predict-loss", np.asarray(loss), np.asarray(ce + decay), tol, check_dtype=False)
     msg = c.message()
     if not c.passed:
@@ -248,7 +246,7 @@ def _self_records(impl, cfg, cls, built, x, t, rand, where):
 def _reference_records(impl, cfg, rebuild, built, x, t, rand, where):
     """(the "forward" and "predict" records against the reference twin, note). rebuild: makes a
     fresh net like ``built`` (None: the predict check uses ``built`` itself after the forward)."""
-    twin, why = reference_twin(built.net)
+    twin, why = reference_twin(built.net, cfg, built.kwargs)
     if twin is None:
         note = f"forward and predict are not compared with the reference: {why}"
         return [_record(cfg, "reference", c, False, f"{cfg.name}: {note}", impl, where, status="skipped")
@@ -266,7 +264,7 @@ def _reference_records(impl, cfg, rebuild, built, x, t, rand, where):
     # predict at test time, after one training step's forward/backward on both nets
     try:
         net = rebuild() if rebuild is not None else built.net
-        twin, _ = reference_twin(net)
+        twin, _ = reference_twin(net, cfg, built.kwargs)
         rand.reseed()
         net.gradient(x, t)
         rand.reseed()

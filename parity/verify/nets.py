@@ -34,7 +34,7 @@ import re
 
 import numpy as np
 
-from parity.verify.netbuild import _accepts, train_loss
+from parity.verify.netbuild import _accepts, layer_items, train_loss
 from reference.gradient import numerical_gradient, relative_error
 
 # Gradient agreement (relative to the gradient's scale, float64): central differences with
@@ -131,8 +131,7 @@ def param_layers(net):
     """{param key: (layer name, layer position)}: the layer holding the very array ``params[key]``;
     without ``layers`` (or a copy), the position from the key's digits (W3 -> layer 3)."""
     owners = {}
-    layers = getattr(net, "layers", None) or {}
-    for pos, (name, layer) in enumerate(layers.items()):
+    for pos, (name, layer) in enumerate(layer_items(net)):
         for attr in PARAM_ATTRS:
             value = getattr(layer, attr, None)
             for key, p in net.params.items():
@@ -161,7 +160,7 @@ def torch_gradients(net, x, t):
     Raises ValueError naming the layer when a layer has no torch equivalent here."""
     import torch
 
-    layers = getattr(net, "layers", None)
+    layers = layer_items(net)
     if not layers:
         raise ValueError("the net has no `layers` OrderedDict to rebuild in torch")
     leaves = {key: torch.tensor(np.array(p, dtype=np.float64), requires_grad=True)
@@ -174,9 +173,16 @@ def torch_gradients(net, x, t):
         return torch.as_tensor(np.asarray(value, dtype=np.float64))
 
     h = torch.as_tensor(np.asarray(x, dtype=np.float64))
-    for name, layer in layers.items():
+    for name, layer in layers:
         kind = type(layer).__name__
-        if kind == "Affine":
+        if kind == "Convolution":
+            h = torch.nn.functional.conv2d(h, tensor(layer.W), tensor(layer.b), stride=layer.stride, padding=layer.pad)
+        elif kind == "Pooling":
+            pad = getattr(layer, "pad", 0)
+            if pad:  # the book pads with zeros
+                h = torch.nn.functional.pad(h, (pad, pad, pad, pad))
+            h = torch.nn.functional.max_pool2d(h, (layer.pool_h, layer.pool_w), stride=layer.stride)
+        elif kind == "Affine":
             h = h.reshape(h.shape[0], -1) @ tensor(layer.W) + tensor(layer.b)
         elif kind == "Relu":
             h = torch.relu(h)
@@ -271,8 +277,8 @@ def localize_forward(net, reference_net, x, copy_weights=True):
     (``copy_weights``: ``net.params`` copied into ``reference_net.params`` by key, in place; off
     where the caller copied them by layer, ``netbuild.reference_twin``); training mode (batch
     statistics, no dependence on running averages), each layer's RNG seeded alike."""
-    mine = getattr(net, "layers", None)
-    ref = getattr(reference_net, "layers", None)
+    mine = dict(layer_items(net))
+    ref = dict(layer_items(reference_net))
     if not mine or not ref:
         return ForwardLocalization(note="forward localization needs a `layers` OrderedDict in both nets")
     for key, p in (net.params.items() if copy_weights else ()):

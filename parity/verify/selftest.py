@@ -56,7 +56,7 @@ def judge(fault, result):
     """The Outcome of one fault from its check result."""
     s = result.summary(fault.component)
     failing = [x.component for x in result.failing]
-    if s.status != "FAIL":
+    if s.status != fault.status:
         return Outcome(fault, s.status, False, f"{fault.component} reported {s.status}: {s.message}", failing)
     if fault.diagnosis and fault.diagnosis not in s.diagnosis:
         return Outcome(fault, s.status, False, f"diagnosis {s.diagnosis!r} does not say {fault.diagnosis!r}", failing)

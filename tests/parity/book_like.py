@@ -10,8 +10,8 @@ the book's is copied):
   im2col pads: every pad > 0 fails to reshape;
 - the nets know two activations, 'relu' and 'sigmoid' (``KeyError`` for 'tanh'), and draw their
   weights inline with ``np.random.randn`` from ``weight_init_std``: there is no ``init.py``;
-- the files are the book's: no ``two_layer_net.py`` / ``three_layer_net.py`` (the book keeps those
-  in its chapter folders).
+- the files are the book's: no ``two_layer_net.py`` / ``three_layer_net.py`` / conv nets (the book
+  keeps those in its chapter folders).
 """
 from parity.verify.patch import Append, Drop, Edit, reference_copy
 
@@ -41,6 +41,7 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
 
 EDITS = (
     Drop("init.py"), Drop("two_layer_net.py"), Drop("three_layer_net.py"), Drop("gradient_vectorized.py"),
+    Drop("simple_convnet.py"), Drop("deep_convnet.py"), Drop("params_io.py"),
     Append("util.py", _FLOAT64_BUFFERS),
     Edit("layers.py", "self.running_mean = np.zeros(D, dtype=x.dtype)", "self.running_mean = np.zeros(D)"),
     Edit("layers.py", "self.running_var = np.zeros(D, dtype=x.dtype)", "self.running_var = np.zeros(D)"),
@@ -51,8 +52,9 @@ EDITS = (
          "out_w = int(1 + (W - self.pool_w) / self.stride)"),
     Edit("multi_layer_net.py", 'ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid, "tanh": Tanh}',
          'ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}'),
-    Edit("multi_layer_net.py", "    try:\n        return ACTIVATIONS[name]()\n    except KeyError:\n"
-                               "        raise ValueError(f\"unknown activation {name!r}; use one of {sorted(ACTIVATIONS)}\") from None\n",
+    Edit("multi_layer_net.py", "    try:\n        return ACTIVATIONS[name]()\n    except (KeyError, TypeError):\n"
+                               "        raise ValueError(f\"{where}: unknown activation {name!r}; use one of "
+                               "{sorted(ACTIVATIONS)}\") from None\n",
          "    return ACTIVATIONS[name]()  # KeyError for 'tanh', as the book\n"),
     Edit("multi_layer_net.py", "from common.init import init_weight\n", ""),
     Append("multi_layer_net.py", _INLINE_INIT),

@@ -13,14 +13,16 @@ FAULTS = fault_table.FAULTS
 
 def test_the_shipped_set_spans_layers_functions_optimizers_and_the_seeds():
     from parity.registry import get
+    from parity.verify.netbuild import NETS
 
     kinds = {}
     for f in FAULTS:
-        kind = "net" if f.component in {"TwoLayerNet", "ThreeLayerNet", "MultiLayerNet", "MultiLayerNetExtend"} \
-            else get(f.component).kind
+        kind = "net" if f.component in {c.name for c in NETS} else get(f.component).kind
         kinds.setdefault(kind, []).append(f.id)
     assert len(FAULTS) >= 15 and len({f.id for f in FAULTS}) == len(FAULTS)
     assert all(len(kinds[k]) >= 3 for k in ("layer", "function", "optimizer", "net")), kinds
+    conv = [f for f in FAULTS if f.component in ("SimpleConvNet", "DeepConvNet")]
+    assert len(conv) >= 3 and all(f.localized for f in conv)
     sources = {f.source for f in FAULTS}
     assert {"seed 000", "seed 001", "seed 004"} <= sources
 

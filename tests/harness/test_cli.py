@@ -31,7 +31,7 @@ def test_tiny_run_writes_json_and_csv(tmp_path, capsys):
     assert code == 0
     assert "data set: mnist-5k" in out and "TOST torch vs numpy" in out and "max|Δloss|" in out
     doc = json.loads((tmp_path / "two_layer_relu-mnist-5k-float64.json").read_text())
-    assert doc["schema"] == "scratch-parity/results/1" and len(doc["runs"]) == 2
+    assert doc["schema"] == "scratch-parity/results/2" and len(doc["runs"]) == 2
     run = doc["runs"][0]
     assert run["dataset"]["name"] == "mnist-5k" and run["dataset"]["files"]
     assert len(run["runs"]["torch"]["train_loss"]) == 30

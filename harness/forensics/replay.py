@@ -177,7 +177,8 @@ def compare_traces(a, b, dtype, reductions, tolerance):
     """[{"name", "max_abs", "max_rel", "atol", "rtol", "within_tolerance"}] for every intermediate
     both traces hold, in the order of ``a`` (forward, then backward)."""
     out = []
-    for name, va in a.items():
+    for name in backprop_order(a):
+        va = a[name]
         if name not in b:
             continue
         va, vb = np.asarray(va, dtype=np.float64), np.asarray(b[name], dtype=np.float64)
@@ -194,6 +195,24 @@ def compare_traces(a, b, dtype, reductions, tolerance):
                     "max_rel": float(diff.max() / scale) if diff.size and scale > 0 else 0.0,
                     "atol": tol.atol, "rtol": tol.rtol, "within_tolerance": ok})
     return out
+
+
+def backprop_order(names):
+    """The trace's names with the parameter gradients in the order backprop computes them (last
+    layer first, a batch norm's before the Affine under it), everything else as it was."""
+    import re
+
+    grads = [n for n in names if n.startswith("grad ")]
+
+    def key(name):
+        prefix, idx = re.fullmatch(r"grad (W|b|gamma|beta)(\d+)", name).groups()
+        return (-int(idx), 0 if prefix in ("gamma", "beta") else 1, name)
+
+    try:
+        grads.sort(key=key)
+    except AttributeError:  # a name outside the book's pattern: keep the trace's order
+        pass
+    return [n for n in names if not n.startswith("grad ")] + grads
 
 
 def _reductions(plan, layers):

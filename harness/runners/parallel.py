@@ -16,6 +16,7 @@ for its later tasks, instead of receiving hundreds of megabytes of arrays per ta
 """
 from dataclasses import dataclass, field
 import functools
+import time
 import traceback
 
 from harness.runners import threads
@@ -62,18 +63,19 @@ class TaskError:
     traceback: str
 
 
-def execute(tasks, jobs=1, scheduler=None, progress=False, desc="runs"):
-    """The results of ``tasks`` (a value or a TaskError each), in their order."""
+def execute(tasks, jobs=1, scheduler=None, progress=False, desc="runs", seconds=None):
+    """The results of ``tasks`` (a value or a TaskError each), in their order. ``seconds``: a list
+    that receives each task's own duration (in task order)."""
     tasks = list(tasks)
     if jobs is not None and jobs < 1 and jobs != -1:
         raise ValueError(f"--jobs must be a positive number of processes (or -1 for all cores), got {jobs}")
     order = sorted(range(len(tasks)), key=lambda k: -tasks[k].cost)
-    results = [None] * len(tasks)
+    results, took = [None] * len(tasks), [None] * len(tasks)
     bar = _bar(progress, len(tasks), desc)
     try:
         if scheduler is None and (jobs == 1 or len(tasks) <= 1):
             for k in order:
-                results[k] = _call(tasks[k].fn, tasks[k].kwargs, tasks[k].label)
+                results[k], took[k] = _call(tasks[k].fn, tasks[k].kwargs, tasks[k].label)
                 _tick(bar)
             return results
         from joblib import Parallel, delayed
@@ -83,13 +85,15 @@ def execute(tasks, jobs=1, scheduler=None, progress=False, desc="runs"):
             done = _on_dask(scheduler, calls)
         else:
             done = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(calls)
-        for k, value in zip(order, done):
-            results[k] = value
+        for k, (value, duration) in zip(order, done):
+            results[k], took[k] = value, duration
             _tick(bar)
         return results
     finally:
         if bar is not None:
             bar.close()
+        if seconds is not None:
+            seconds[:] = took
 
 
 def _on_dask(address, calls):
@@ -106,13 +110,15 @@ def _on_dask(address, calls):
 
 
 def _call(fn, kwargs, label):
+    """(fn's value or a TaskError, seconds it took), with the threads pinned."""
     threads.pin_process()
+    start = time.perf_counter()
     try:
         with threads.pinned():
-            return fn(**kwargs)
+            return fn(**kwargs), time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - returned as data, the other tasks go on
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        return TaskError(label, f"{type(exc).__name__}: {exc}", "".join(tb[-6:]))
+        return TaskError(label, f"{type(exc).__name__}: {exc}", "".join(tb[-6:])), time.perf_counter() - start
 
 
 def _bar(enabled, total, desc):

@@ -166,23 +166,41 @@ def run_experiment(experiment, data, frameworks=FRAMEWORKS, dtype="float64", see
 def run_experiments(specs, progress=False, jobs=1, scheduler=None, explain="parted"):
     """``run_experiment`` for each spec (a dict of its arguments), every framework run of every spec
     in one pool, then the forensics of the runs that parted in a second. Results in spec order."""
+    specs = prepare(specs)
+    tasks = run_tasks(specs, progress and jobs == 1 and scheduler is None)
+    done = execute(tasks, jobs, scheduler, progress=progress and (jobs != 1 or scheduler is not None))
+    return finish(specs, done, jobs, scheduler, explain, progress)
+
+
+def prepare(specs):
+    """Specs with their defaults filled in and checked: an unknown framework, a misplaced
+    perturbation or data that does not fit the network raises ValueError here, before any work."""
     specs = [_normalized(s) for s in specs]
-    for s in specs:  # bad input raises here, before any work
+    for s in specs:
         (x_train, _), _ = data = resolve_data(s["data"])
         validate_data(s["experiment"], data, s["dtype"])
         draws(s["experiment"], x_train.shape[0], s["dtype"], s["seed"], s["iters"])
+    return specs
+
+
+def run_tasks(specs, progress=False):
+    """One ``Task`` per framework run of every prepared spec, in spec then framework order."""
     tasks = []
-    for k, s in enumerate(specs):
+    for s in specs:
         plan_iters = s["iters"] or _schedule_length(s)
         for fw in s["frameworks"]:
             perturbation = (s["perturb"] or {}).get(fw)
             tasks.append(Task(run_framework, dict(experiment=s["experiment"], data=s["data"], framework=fw,
                                                   dtype=s["dtype"], seed=s["seed"], iters=s["iters"],
-                                                  perturbation=perturbation, impl=s["impl"],
-                                                  progress=progress and jobs == 1 and scheduler is None),
+                                                  perturbation=perturbation, impl=s["impl"], progress=progress),
                               cost=plan_iters * runner_entry(fw).cost * _width(s["experiment"]),
                               label=f"{s['experiment'].name} {fw} {s['dtype']} seed {s['seed']}"))
-    done = execute(tasks, jobs, scheduler, progress=progress and (jobs != 1 or scheduler is not None))
+    return tasks
+
+
+def finish(specs, done, jobs=1, scheduler=None, explain="parted", progress=False):
+    """The results of the specs from their tasks' values (``run_tasks`` order): compared, explained
+    (a second pool of forensics tasks) and judged."""
     results, position = [], 0
     for s in specs:
         runs = {}
@@ -193,7 +211,7 @@ def run_experiments(specs, progress=False, jobs=1, scheduler=None, explain="part
                 "framework": fw, "status": "failed", "message": value.error, "traceback": value.traceback}
         results.append(_assemble(s, runs))
     _explain(specs, results, explain, jobs, scheduler, progress)
-    for s, result in zip(specs, results):
+    for result in results:
         _judge(result)
     return results
 

@@ -228,3 +228,23 @@ def test_keras_backends_to_run_in_subprocesses(monkeypatch):
     assert keras_backends.other_backends() == []  # torch not installed: no keras[torch] by default
     with pytest.raises(ValueError, match="jax"):
         keras_backends.other_backends(("jax",))
+
+
+def test_failures_name_every_reason_the_report_does_not_pass():
+    """What makes ``harness report`` exit 1: each planted failure is named; a clean result has none."""
+    clean = _op_results([record()])
+    clean["experiments"], clean["seeds"] = [], {"status": "not run"}
+    assert summary.failures(clean) == []
+    bad = _op_results([record(), record(check="dW", status="fail"), record(check="db", status="known")])
+    bad["catalogue"] = {"rows": [{"id": "bn-eps", "framework": "torch", "status": "stale"}], "error": None}
+    bad["experiments"] = [
+        {"name": "x", "status": "failed", "error": {"error": "boom"}},
+        {"name": "y", "status": "ok", "result": {"verdict": {
+            "torch": {"passed": False, "text": "parted at iteration 0"}, "keras": {"passed": True, "text": "ok"}}}}]
+    bad["seeds"] = {"status": "ok", "summary": {"equivalence": {"keras": {"equivalent": False, "p_value": 0.2}}},
+                    "runs": [{"seed": 3, "keras": {"verdict": {"passed": False, "text": "diverged at iteration 7"}}}]}
+    reasons = summary.failures(bad)
+    assert reasons == ["op-level checks: 1 fail, 0 error", "catalogue: bn-eps (torch) stale", "experiment x: boom",
+                       "experiment y / torch: parted at iteration 0",
+                       "seeds sweep: keras not shown equivalent to numpy (p = 0.2)",
+                       "seeds sweep seed 3 / keras: diverged at iteration 7"]

@@ -37,6 +37,10 @@ from harness.runners.architecture import layer_names
 # two_layer_relu float32 (numpy vs keras/torch, 1,500 iterations) the largest one-step rise without
 # an event was x2.5 (early steps, gap ~1e-8), the first ReLU flip raised it x23.
 JUMP = 4.0
+# ... and the gap must then exceed this many ulps of the largest initial weight: below that the
+# runs are as close as rounding can keep them and nothing has happened worth a replay (float64 runs
+# that agree to a few ulps would otherwise "jump" from 0 to 1e-17 again and again).
+FLOOR_ULPS = 16
 MAX_REPLAYS = 25  # candidate steps replayed before giving up on finding an event
 SCHEMA = "scratch-parity/explanation/1"
 
@@ -73,6 +77,7 @@ def explain_plans(reference_plan, other_plan, framework, reference="numpy", reco
     gap0 = _gap(pre_ref, pre_other)
     gaps, dloss = [], []
     largest = gap0
+    floor = FLOOR_ULPS * float(np.finfo(plan.dtype).eps) * max(float(np.max(np.abs(v))) for v in pre_ref.values())
     matches = True
     found, replays = None, []
     for i in range(iters):
@@ -84,7 +89,7 @@ def explain_plans(reference_plan, other_plan, framework, reference="numpy", reco
         post_ref, post_other = ref.params(), other.params()
         gap = _gap(post_ref, post_other)
         gaps.append(gap)
-        if gap > JUMP * largest and len(replays) < MAX_REPLAYS:
+        if gap > JUMP * largest and gap > floor and len(replays) < MAX_REPLAYS:
             analysis = analyse_step(i, ref, other, plan, layers, (pre_ref, post_ref), (pre_other, post_other),
                                     reference, framework, largest, gap)
             replays.append({"iteration": i, "gap_before": largest, "gap_after": gap, "outcome": analysis["outcome"]})

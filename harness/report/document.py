@@ -124,8 +124,10 @@ def seeds_line(s):
                      + (", final accuracy equivalent in all" if acc_ok else ", final accuracy NOT equivalent in some"))
     eq = s["summary"]["equivalence"]
     verdicts = "; ".join(f"{fw} {'equivalent' if t['equivalent'] else 'not shown equivalent'}" for fw, t in eq.items())
+    any_parted = any(v["status"] == "parted" for vs in per.values() for v in vs)
     return (f"Seeds sweep ({s['experiment']}, {len(s['runs'])} seeds × {s['iters']:,} iterations, {s.get('dtype')}): "
-            + "; ".join(parts) + f". TOST on final accuracy: {verdicts}. Why each run parted: section 6.")
+            + "; ".join(parts) + f". TOST on final accuracy: {verdicts}."
+            + (" Why each run parted: section 6." if any_parted else ""))
 
 
 def experiment_status(x):

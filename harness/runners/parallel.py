@@ -29,8 +29,10 @@ class DataRef:
     name: str
     data_dir: str = None
 
-    def load(self):
-        return _load(self.name, self.data_dir)
+    def load(self, dtype=None):
+        """((x_train, t_train), (x_test, t_test)); images in ``dtype`` if given (kept per process:
+        casting Fashion-MNIST to float64 costs ~0.9 s, once instead of once per run)."""
+        return _load(self.name, self.data_dir) if dtype is None else _cast(self.name, self.data_dir, dtype)
 
 
 @functools.lru_cache(maxsize=2)
@@ -41,9 +43,18 @@ def _load(name, data_dir):
         normalize=True, flatten=True, one_hot_label=False)
 
 
-def resolve_data(data):
-    """Arrays for ``data``: a DataRef is loaded (once per process), arrays are returned as they are."""
-    return data.load() if isinstance(data, DataRef) else data
+@functools.lru_cache(maxsize=2)
+def _cast(name, data_dir, dtype):
+    import numpy as np
+
+    (x_train, t_train), (x_test, t_test) = _load(name, data_dir)
+    return ((np.ascontiguousarray(x_train, dtype=dtype), t_train), (np.ascontiguousarray(x_test, dtype=dtype), t_test))
+
+
+def resolve_data(data, dtype=None):
+    """Arrays for ``data``: a DataRef is loaded (once per process, and cast to ``dtype`` once), arrays
+    are returned as they are."""
+    return data.load(dtype) if isinstance(data, DataRef) else data
 
 
 @dataclass

@@ -117,7 +117,7 @@ def run_framework(experiment, data, framework, dtype="float64", seed=0, iters=No
     reason = missing_reason(framework)
     if reason is not None:
         return {"framework": framework, "status": "skipped", "message": reason}
-    plan = make_plan(experiment, resolve_data(data), dtype, seed, iters)
+    plan = make_plan(experiment, resolve_data(data, dtype), dtype, seed, iters)
     if perturbation is not None:
         plan = perturbation.apply(plan)
     entry = runner_entry(framework)
@@ -135,7 +135,7 @@ def explain_run(experiment, data, framework, dtype="float64", seed=0, iters=None
     run where it never crossed it)."""
     from harness.forensics.replay import explain_plans
 
-    plan = make_plan(experiment, resolve_data(data), dtype, seed, iters)
+    plan = make_plan(experiment, resolve_data(data, dtype), dtype, seed, iters)
     perturb = perturb or {}
     ref_plan = perturb[REFERENCE].apply(plan) if REFERENCE in perturb else plan
     other_plan = perturb[framework].apply(plan) if framework in perturb else plan

@@ -11,6 +11,9 @@ import time
 from harness.cli import register
 
 
+DEFAULT_JOBS = os.cpu_count() or 1  # the report is the long command: use every core (same content as --jobs 1)
+
+
 def _split(text):
     return tuple(x.strip() for x in text.split(",") if x.strip()) if text else None
 
@@ -43,9 +46,10 @@ def add_arguments(parser):
     parser.add_argument("--impl", default="reference", help="implementation under test (default the reference)")
     parser.add_argument("--quick", action="store_true", help="a 1-2 minute version: short experiments, 2 short seeds")
     parser.add_argument("--readme", default=None, help="README whose REPORT-HEADLINE block gets the headline table")
-    parser.add_argument("--jobs", type=int, default=1,
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                         help="processes for the op-level checks, the catalogue and every framework run (joblib loky; "
-                             "default 1; the report is the same for any number)")
+                             f"default {DEFAULT_JOBS}, the CPUs here; 1: one after another; the report is the same "
+                             "for any number)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run the tasks on a Dask cluster (joblib's dask backend), e.g. tcp://127.0.0.1:8786")
     parser.add_argument("--threads", type=int, default=None, help="native threads per task (default 1)")

@@ -31,6 +31,7 @@ import numpy as np
 from harness.forensics.events import detect
 from harness.forensics.growth import growth_rate
 from harness.runners.architecture import layer_names
+from harness.runners.record import Diverged
 
 # A one-step rise of the parameter gap by this factor over its largest earlier value starts a
 # replay of that step. Rounding drift of independent roundings grows like sqrt(steps); measured on
@@ -80,9 +81,14 @@ def explain_plans(reference_plan, other_plan, framework, reference="numpy", reco
     floor = FLOOR_ULPS * float(np.finfo(plan.dtype).eps) * max(float(np.max(np.abs(v))) for v in pre_ref.values())
     matches = True
     found, replays = None, []
+    stopped = None
     for i in range(iters):
         mask = plan.batch_indices[i]
-        loss_ref, loss_other = ref.step(mask), other.step(mask)
+        try:
+            loss_ref, loss_other = ref.step(mask), other.step(mask)
+        except Diverged as exc:  # a run that went non-finite: the replay ends where it did
+            stopped = f"step {i}: {exc}"
+            break
         if recorded is not None:
             matches &= _same(recorded.get("reference"), i, loss_ref) and _same(recorded.get("other"), i, loss_other)
         dloss.append(abs(float(loss_ref) - float(loss_other)))
@@ -102,7 +108,7 @@ def explain_plans(reference_plan, other_plan, framework, reference="numpy", reco
               "seed": plan.seed, "experiment": plan.experiment.name, "iters_replayed": len(gaps),
               "iters_planned": iters, "initial_gap": gap0, "replays": replays,
               "replay_matches_recorded": bool(matches) if recorded is not None else None,
-              "tolerance": tolerance}
+              "tolerance": tolerance, "stopped": stopped}
     curve = recorded_dloss(recorded, len(gaps)) or dloss
     if found is None:
         record.update(outcome="smooth", parted_at=None, event=None, from_identical_weights=None,

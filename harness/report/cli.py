@@ -19,13 +19,14 @@ def _split(text):
 
 
 def add_arguments(parser):
-    from harness.report.collect import (DEFAULT_SEED_DTYPE, DEFAULT_SEED_EXPERIMENT, DEFAULT_SEED_ITERS,
+    from harness.report.collect import (experiment_frameworks, DEFAULT_SEED_DTYPE, DEFAULT_SEED_EXPERIMENT, DEFAULT_SEED_ITERS,
                                         DEFAULT_SEEDS, DEFAULT_SHORT_ITERS)
 
     parser.add_argument("--out", default="reports/latest", help="report directory (default reports/latest)")
     parser.add_argument("--dataset", default="auto", help="mnist, fashion-mnist, mnist-5k or auto (default)")
     parser.add_argument("--data-dir", default=None, help="directory holding data sets (searched first)")
-    parser.add_argument("--frameworks", default="numpy,torch,keras", help="comma-separated (default all three)")
+    parser.add_argument("--frameworks", default=None,
+                        help="comma-separated (default every registered one: " + ",".join(experiment_frameworks()) + ")")
     parser.add_argument("--experiments", default=None, help="comma-separated experiment names or .toml paths (default all)")
     parser.add_argument("--iters", type=int, default=None,
                         help="run every experiment for N iterations (default: each one's full schedule)")

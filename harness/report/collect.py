@@ -20,7 +20,13 @@ from dataclasses import asdict, dataclass
 import time
 import traceback
 
-EXPERIMENT_FRAMEWORKS = ("numpy", "torch", "keras")
+def experiment_frameworks():
+    """The registered framework runners (``harness.runners.register_runner``), numpy first."""
+    from harness.runners import FRAMEWORKS
+
+    return tuple(FRAMEWORKS)
+
+
 DEFAULT_SHORT_ITERS = None  # every experiment at full length (measured: about 8 of the default run's ~10 minutes)
 DEFAULT_SEEDS = 5
 DEFAULT_SEED_ITERS = 2000
@@ -40,7 +46,7 @@ class ReportOptions:
     out: str = "reports/latest"
     dataset: str = "auto"
     data_dir: str = None
-    frameworks: tuple = EXPERIMENT_FRAMEWORKS
+    frameworks: tuple = None  # None: every registered framework
     experiments: tuple = None  # None: every shipped experiment
     iters: int = None
     short_iters: int = DEFAULT_SHORT_ITERS  # None: full schedules
@@ -61,11 +67,11 @@ class ReportOptions:
     def __post_init__(self):
         from harness.experiment import experiment_names
 
-        self.frameworks = tuple(self.frameworks)
-        unknown = [f for f in self.frameworks if f not in EXPERIMENT_FRAMEWORKS]
+        self.frameworks = experiment_frameworks() if self.frameworks is None else tuple(self.frameworks)
+        unknown = [f for f in self.frameworks if f not in experiment_frameworks()]
         if unknown or not self.frameworks:
             raise ValueError(f"report frameworks: unknown {unknown or list(self.frameworks)}; "
-                             f"use some of {','.join(EXPERIMENT_FRAMEWORKS)}")
+                             f"use some of {','.join(experiment_frameworks())}")
         if self.experiments is None:
             self.experiments = tuple(experiment_names())
         if self.quick:
@@ -215,10 +221,9 @@ def framework_status(frameworks):
     from harness.report.environment import _distribution_version
 
     status = {}
-    for fw in EXPERIMENT_FRAMEWORKS:
+    for fw in experiment_frameworks():
         reason = missing_reason(fw) if fw in frameworks else "not requested (--frameworks)"
-        version = {"numpy": numpy.__version__, "torch": _distribution_version("torch"),
-                   "keras": _distribution_version("keras")}[fw]
+        version = numpy.__version__ if fw == "numpy" else _distribution_version(fw)
         entry = {"available": reason is None, "reason": reason, "version": version}
         if fw == "keras":
             from parity.frameworks import keras_backend

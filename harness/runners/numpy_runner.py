@@ -165,7 +165,12 @@ class Trainer:
         """One forward and backward pass at the current weights (see ``harness.runners.architecture``),
         on a copy of the net so no state (batch-norm running statistics) changes. None where the
         net is not the book's layered kind (no ``layers`` dict of layer objects to step through)."""
-        net = copy.deepcopy(self.net)
+        try:
+            return self._trace(copy.deepcopy(self.net), x, t)
+        except (KeyError, AttributeError, TypeError):  # not the book's layer names or attributes
+            return None
+
+    def _trace(self, net, x, t):
         layers = getattr(net, "layers", None)
         last = getattr(net, "last_layer", None) or getattr(net, "lastLayer", None)
         names = layer_names(self.plan.experiment.network)

@@ -184,6 +184,8 @@ def summary_passed(summary):
 
 
 def format_table(results, experiment, dataset_name):
+    from harness.forensics.text import shared_events
+
     """The comparison table of run_experiment results (one block per seed), as text."""
     lines = []
     for r in results:
@@ -214,7 +216,7 @@ def format_table(results, experiment, dataset_name):
             if cmp["gap_at"]:
                 gaps = ", ".join(f"{k}: {v:.1e}" for k, v in cmp["max_gap_upto"].items())
                 lines.append(f"  {fw} max |Δloss| up to iteration {gaps} (tolerance {cmp['tolerance']:g})")
-        shared = shared_events(r)
+        shared = shared_events(r.get("explanation", {}))
         if shared:
             lines.append(f"  note: {shared}")
         for anchor in experiment.anchors:
@@ -229,21 +231,6 @@ def short_status(v):
     if v["status"] == "ok" and v.get("text", "").startswith("ok (reference"):
         word = "ok (ref)"
     return word + ("" if v["passed"] else " ✗")
-
-
-def shared_events(result):
-    """A note where every framework parted from the reference at the same step and unit: then it is
-    the reference that rounds to the other side."""
-    keyed = {}
-    for fw, e in result.get("explanation", {}).items():
-        if e and e.get("outcome") == "event":
-            p = e["event"]["positions"][0]
-            keyed[fw] = (e["parted_at"], e["event"]["layer"], tuple(p["index"]))
-    if len(keyed) > 1 and len(set(keyed.values())) == 1:
-        it, layer, index = next(iter(keyed.values()))
-        return (f"{' and '.join(keyed)} part from numpy at the same step ({it:,}) and unit ({layer} {list(index)}): "
-                f"there numpy's rounding is the one on the other side of the threshold")
-    return ""
 
 
 def format_seed_summary(summary):

@@ -117,3 +117,19 @@ def details(record):
         lines.append(f"|Δloss| growth over iterations {g['start']:,}-{g['stop']:,}: ×{g['factor']:.3g} per "
                      f"{g['per']:,} iterations ({_g(g['from'])} -> {_g(g['to'])})")
     return "\n".join(lines)
+
+
+def shared_events(explanations, reference="numpy"):
+    """A note where every framework explained parted from the reference at the same step and unit:
+    then it is the reference's rounding that is on the other side of the threshold. ``explanations``:
+    {framework: record}; "" when there is nothing shared."""
+    keyed = {}
+    for fw, e in explanations.items():
+        if e and e.get("outcome") == "event":
+            p = e["event"]["positions"][0]
+            keyed[fw] = (e["parted_at"], e["event"]["layer"], tuple(p["index"]))
+    if len(keyed) > 1 and len(set(keyed.values())) == 1:
+        it, layer, index = next(iter(keyed.values()))
+        return (f"{' and '.join(keyed)} part from {reference} at the same step ({it:,}) and unit ({layer} "
+                f"{list(index)}): there {reference}'s rounding is the one on the other side of the threshold")
+    return ""

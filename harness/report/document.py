@@ -398,12 +398,22 @@ def seeds(results, plots):
             rows.append([str(r["seed"]), fw, run_status(v), e(run.get("max_abs_dloss")), e(run.get("final_test_acc"), ".4f"),
                          v.get("explanation") or ("-" if v["status"] == "ok" else why.get("error", "-"))])
             classes.append("pass" if v["status"] == "ok" else "known" if v["passed"] else "fail")
+    from harness.forensics.text import shared_events
+
+    notes = []
+    for r in s.get("runs", []):
+        note = shared_events({fw: run.get("explanation") for fw, run in r.items()
+                              if isinstance(run, dict) and fw != "numpy"})
+        if note:
+            notes.append(f"seed {r['seed']}: {note}")
     if rows:
         blocks.append(("p", f"Each {s.get('dtype', 'float64')} run against numpy: whether and where it parted (|Δloss| over "
                             f"the tolerance), whether the final accuracy is still equivalent, and why it parted — the "
                             f"step replayed from both runs' weights and from identical weights "
                             f"(`python -m harness explain` shows every intermediate)."))
         blocks.append(("table", ["seed", "framework", "status", "max |Δloss|", "final test acc", "why"], rows, classes))
+    if notes:
+        blocks.append(("list", notes))
     return blocks
 
 

@@ -167,3 +167,15 @@ def test_keras_float32_run_on_fashion_mnist_is_explained_by_a_relu_flip():
     assert record["replay_matches_recorded"] is True
     assert record["parted_at"] <= v["first_over_tolerance"] == result["comparison"]["keras"]["first_divergent_iter"]
     assert record["gap"]["jump"] > 4
+
+
+def test_same_event_in_every_framework_points_at_the_reference():
+    from harness.forensics.text import shared_events
+
+    def record(it, index):
+        return {"outcome": "event", "parted_at": it, "event": {"layer": "Relu1", "positions": [{"index": index}]}}
+
+    note = shared_events({"torch": record(600, [72, 47]), "keras": record(600, [72, 47])})
+    assert note.startswith("torch and keras part from numpy at the same step (600) and unit (Relu1 [72, 47])")
+    assert shared_events({"torch": record(600, [72, 47]), "keras": record(649, [72, 23])}) == ""
+    assert shared_events({"torch": record(600, [72, 47])}) == ""

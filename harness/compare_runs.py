@@ -163,3 +163,63 @@ def summarize_seeds(results, reference="numpy", margin=EQUIVALENCE_MARGIN, alpha
             equivalence[fw] = {**result, "seeds_left_out": len(seeds) - len(pairs)}
     return {"seeds": seeds, "final_test_acc": acc, "summary": summary, "equivalence": equivalence,
             "margin": margin, "alpha": alpha}
+
+
+# Whether a run that parts from the reference (|Δloss| over LOSS_TOLERANCE) fails, per dtype.
+PARTING_FAILS = {
+    # float64: the tolerance sits five orders above the rounding the frameworks show over 10,000
+    # iterations; a run over it computes something else than the reference (a check that fails).
+    "float64": True,
+    # float32: runs part by rounding alone (``harness.forensics`` names the step and the event);
+    # parting is reported, and what has to hold is the final accuracy within the equivalence margin.
+    "float32": False,
+}
+
+
+def verdict(run, cmp=None, explanation=None, margin=EQUIVALENCE_MARGIN):
+    """The status of one framework's run, in words that match its numbers.
+
+    status: "ok" (ran its schedule and stayed within the |Δloss| tolerance of the reference),
+    "parted" (ran its schedule but its |Δloss| crossed the tolerance), "diverged" (non-finite loss:
+    stopped), or the runner's own "failed" / "missing" / "skipped". parted_at: the iteration where
+    the runs part — the forensics' step where the first discrete event happened when there is an
+    explanation, else the first iteration over the tolerance. accuracy_equivalent: |Δ final test
+    accuracy| <= margin (None without both accuracies). passed: what the exit status counts —
+    not diverged, failed or missing, not parted where PARTING_FAILS says so, and accuracy within the
+    margin where it was compared. text: the status as the CLI, the JSON and the report show it.
+    """
+    status = run.get("status")
+    out = {"status": status, "parted_at": None, "first_over_tolerance": None, "accuracy_equivalent": None,
+           "abs_dfinal_test_acc": None, "margin": margin, "passed": status in ("ok", "skipped"), "text": status}
+    if status in ("skipped", "failed", "missing"):
+        out["text"] = status
+        return out
+    if cmp is None:  # the reference itself
+        out["text"] = "diverged" if status == "diverged" else "ok (reference)"
+        return out
+    first = cmp.get("first_divergent_iter")
+    out["first_over_tolerance"] = first
+    dacc = cmp.get("abs_dfinal_test_acc")
+    out["abs_dfinal_test_acc"] = dacc
+    if dacc is not None:
+        out["accuracy_equivalent"] = bool(dacc <= margin)
+    accuracy = ("" if dacc is None else
+                f"; final accuracy {'equivalent' if dacc <= margin else 'NOT equivalent'} "
+                f"(Δ {dacc * 100:.2f} pp, margin ±{margin * 100:g} pp)")
+    if status == "diverged":
+        out.update(status="diverged", passed=False, text=f"diverged at iteration {run.get('iters_done', 0):,}")
+        return out
+    if first is None:
+        out.update(status="ok", passed=out["accuracy_equivalent"] is not False, text="ok")
+        if out["accuracy_equivalent"] is False:
+            out["text"] = "ok curve" + accuracy
+        return out
+    parted = first
+    if explanation and explanation.get("parted_at") is not None:
+        parted = min(explanation["parted_at"], first)
+    fails = PARTING_FAILS.get(cmp.get("dtype"), True)
+    out.update(status="parted", parted_at=parted,
+               passed=not fails and out["accuracy_equivalent"] is not False,
+               text=f"parted at iteration {parted:,}" + (f" (|Δloss| > {cmp['tolerance']:g} from {first:,})"
+                                                          if parted != first else "") + accuracy)
+    return out

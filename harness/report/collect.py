@@ -20,7 +20,13 @@ from dataclasses import asdict, dataclass
 import time
 import traceback
 
-EXPERIMENT_FRAMEWORKS = ("numpy", "torch", "keras")
+def experiment_frameworks():
+    """The registered framework runners (``harness.runners.register_runner``), numpy first."""
+    from harness.runners import FRAMEWORKS
+
+    return tuple(FRAMEWORKS)
+
+
 DEFAULT_SHORT_ITERS = None  # every experiment at full length (measured: about 8 of the default run's ~10 minutes)
 DEFAULT_SEEDS = 5
 DEFAULT_SEED_ITERS = 2000
@@ -30,6 +36,7 @@ DEFAULT_SEED_ITERS = 2000
 DEFAULT_SEED_DTYPE = "float32"
 DEFAULT_SEED_EXPERIMENT = "two_layer_relu"
 QUICK = dict(iters=150, seeds=2, seed_iters=100)
+SCHEMA = "scratch-parity/report/2"
 
 
 @dataclass
@@ -39,7 +46,7 @@ class ReportOptions:
     out: str = "reports/latest"
     dataset: str = "auto"
     data_dir: str = None
-    frameworks: tuple = EXPERIMENT_FRAMEWORKS
+    frameworks: tuple = None  # None: every registered framework
     experiments: tuple = None  # None: every shipped experiment
     iters: int = None
     short_iters: int = DEFAULT_SHORT_ITERS  # None: full schedules
@@ -54,15 +61,17 @@ class ReportOptions:
     impl: str = "reference"
     quick: bool = False
     progress: bool = True
+    jobs: int = 1  # processes for the parts, framework runs and replays (joblib loky)
+    scheduler: str = None  # a Dask scheduler address instead (joblib's dask backend)
 
     def __post_init__(self):
         from harness.experiment import experiment_names
 
-        self.frameworks = tuple(self.frameworks)
-        unknown = [f for f in self.frameworks if f not in EXPERIMENT_FRAMEWORKS]
+        self.frameworks = experiment_frameworks() if self.frameworks is None else tuple(self.frameworks)
+        unknown = [f for f in self.frameworks if f not in experiment_frameworks()]
         if unknown or not self.frameworks:
             raise ValueError(f"report frameworks: unknown {unknown or list(self.frameworks)}; "
-                             f"use some of {','.join(EXPERIMENT_FRAMEWORKS)}")
+                             f"use some of {','.join(experiment_frameworks())}")
         if self.experiments is None:
             self.experiments = tuple(experiment_names())
         if self.quick:
@@ -75,6 +84,8 @@ class ReportOptions:
                 raise ValueError(f"report option {name} must be a positive number of iterations, got {value}")
         if self.seeds < 0:
             raise ValueError(f"report option seeds must be >= 0, got {self.seeds}")
+        if self.jobs < 1 and self.jobs != -1:
+            raise ValueError(f"report option jobs must be a positive number of processes (or -1), got {self.jobs}")
 
     @property
     def op_frameworks(self):
@@ -103,40 +114,96 @@ def failure(exc):
 
 
 def collect(options: ReportOptions):
-    """Every part of the report as one dict (see the module docstring)."""
+    """Every part of the report as one dict (see the module docstring).
+
+    The op-level checks, the catalogue and every framework run of every experiment and seed are
+    independent tasks of one pool (``harness.runners.parallel.execute``: ``options.jobs`` loky
+    processes, or a Dask cluster), the replays of runs that parted a second pool; the results do
+    not depend on how many processes ran them (each task pins its threads)."""
     from parity import numerics
 
     from harness.report.environment import environment
+    from harness.runners.parallel import Task, TaskError, execute
+    from harness.runners.session import finish, run_tasks
 
     numerics.configure(tf32=False)
     started = time.time()
-    results = {"schema": "scratch-parity/report/1", "options": _options_record(options),
+    results = {"schema": SCHEMA, "options": _options_record(options),
                "created": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
                "durations": {}}
     results["frameworks"] = framework_status(options.frameworks)
-
-    ops, error = _part(results, "op-level checks", collect_ops, options)
-    results["ops"] = ops if ops is not None else {"records": [], "backends": {}, "error": error}
-    catalogue, error = _part(results, "catalogue", collect_catalogue, options)
-    results["catalogue"] = {"rows": catalogue or [], "error": error}
-    if ops is not None:
-        results["catalogue"]["rows"] += ops.pop("catalogue_other_backends", [])
 
     dataset, error = _part(results, "data set", _resolve_dataset, options)
     results["dataset"] = dataset.as_record() if dataset is not None else {"name": None, "error": error}
     data = None
     if dataset is not None:
-        data, error = _part(results, "data set load", dataset.load, normalize=True, flatten=True,
-                            one_hot_label=False)
+        data, error = _part(results, "data set load", _load, dataset, options)
         if error:
             results["dataset"]["error"] = error
-    results["experiments"] = [collect_experiment(results, options, name, data) for name in options.experiments]
-    results["seeds"] = collect_seeds(results, options, data)
+    parallel = options.jobs != 1 or options.scheduler is not None
+    entries = [experiment_entry(results, options, name, data) for name in options.experiments]
+    seeds = seeds_entry(results, options, data)
+    groups = [(e, e.pop("_specs")) for e in [*entries, seeds] if e.get("_specs")]
+    tasks = [Task(collect_ops, {"options": options, "progress": options.progress and not parallel}, cost=OPS_COST,
+                  label="op-level checks"),
+             Task(collect_catalogue, {"options": options}, cost=CATALOGUE_COST, label="catalogue")]
+    for _, specs in groups:
+        tasks += run_tasks(specs, options.progress and not parallel)
+    seconds = []
+    start = time.perf_counter()
+    done = execute(tasks, options.jobs, options.scheduler, progress=options.progress and parallel, desc="report tasks",
+                   seconds=seconds)
+    results["durations"]["tasks (wall)"] = time.perf_counter() - start
+    results["durations"]["op-level checks"], results["durations"]["catalogue"] = seconds[0], seconds[1]
+    ops, catalogue = done[0], done[1]
+    if isinstance(ops, TaskError):
+        ops = {"records": [], "backends": {}, "error": {"error": ops.error, "traceback": ops.traceback}}
+    results["ops"] = ops
+    results["catalogue"] = ({"rows": [], "error": {"error": catalogue.error, "traceback": catalogue.traceback}}
+                            if isinstance(catalogue, TaskError) else {"rows": catalogue, "error": None})
+    results["catalogue"]["rows"] += ops.pop("catalogue_other_backends", [])
+
+    position, pending = 2, []
+    for entry, specs in groups:
+        n = sum(len(s["frameworks"]) for s in specs)
+        pending.append((entry, specs, done[position:position + n]))
+        results["durations"][entry["_duration_key"]] = sum(seconds[position:position + n])
+        position += n
+    start = time.perf_counter()
+    all_specs = [s for _, specs, _ in pending for s in specs]
+    all_done = [v for _, _, values in pending for v in values]
+    finished = finish(all_specs, all_done, options.jobs, options.scheduler, explain="parted",
+                      progress=options.progress and parallel) if all_specs else []
+    results["durations"]["forensics (wall)"] = time.perf_counter() - start
+    k = 0
+    for entry, specs, _ in pending:
+        entry_results = finished[k:k + len(specs)]
+        k += len(specs)
+        (finish_seeds if entry is seeds else finish_experiment)(entry, entry_results)
+    for e in [*entries, seeds]:
+        e.pop("_duration_key", None)
+    results["experiments"] = entries
+    results["seeds"] = seeds
     results["environment"], error = _part(results, "environment", environment)
     if error:
         results["environment"] = {"error": error}
     results["durations"]["total"] = time.time() - started
     return results
+
+
+# Estimated costs of the two parts that are not framework runs, in the units of a run's cost
+# (iterations x relative cost per iteration): measured ~11 s and ~1 s against ~8 s for a 10,000-
+# iteration two-layer NumPy run, so that the longest tasks go out first.
+OPS_COST = 14_000
+CATALOGUE_COST = 1_500
+
+
+def _load(dataset, options):
+    from harness.runners.parallel import DataRef
+
+    ref = DataRef(dataset.name, options.data_dir)
+    ref.load()  # checks the files once here; the same cache serves the runs in this process
+    return ref
 
 
 def _options_record(options):
@@ -154,10 +221,9 @@ def framework_status(frameworks):
     from harness.report.environment import _distribution_version
 
     status = {}
-    for fw in EXPERIMENT_FRAMEWORKS:
+    for fw in experiment_frameworks():
         reason = missing_reason(fw) if fw in frameworks else "not requested (--frameworks)"
-        version = {"numpy": numpy.__version__, "torch": _distribution_version("torch"),
-                   "keras": _distribution_version("keras")}[fw]
+        version = numpy.__version__ if fw == "numpy" else _distribution_version(fw)
         entry = {"available": reason is None, "reason": reason, "version": version}
         if fw == "keras":
             from parity.frameworks import keras_backend
@@ -170,17 +236,20 @@ def framework_status(frameworks):
 
 # --- op level ------------------------------------------------------------------------------------
 
-def collect_ops(options, progress=None):
+def collect_ops(options, progress=True):
     """Records of every selected registry row, per component (progress bar), plus Keras on the
     other backends (subprocesses). Returns {"records": [dict], "backends": {...}, "error": None}."""
+    from parity import numerics
     from parity.api import _runner, run_records, select
     from parity.frameworks import keras_backend
+
+    numerics.configure(tf32=False)  # as in the report's own process (it imports torch: records list its version)
 
     from harness.report.keras_backends import other_backends, run_backend
 
     rows = select(options.components)
     records, no_runner = [], []
-    for row in _progress(rows, options.progress, "op-level checks", "component"):
+    for row in _progress(rows, options.progress and progress, "op-level checks", "component"):
         if _runner(row.kind) is None:
             no_runner.append(row.name)
             continue
@@ -258,80 +327,85 @@ def full_length(experiment, data):
     return int(sched["epochs"]) * (x_train.shape[0] // int(sched["batch_size"]))
 
 
-def collect_experiment(results, options, name, data):
-    """One experiment: {"name", "status" ("ok"/"failed"), "error", "iters_note", "result"}."""
-    entry = {"name": name, "status": "failed", "error": None, "iters_note": "", "result": None}
+def experiment_entry(results, options, name, data):
+    """One experiment's entry before it runs: {"name", "status", "error", "iters_note", "result"} and the
+    prepared spec under "_specs" (none where it cannot run: no data, a bad file, data that does not fit)."""
+    from harness.runners.session import prepare
+
+    entry = {"name": name, "status": "failed", "error": None, "iters_note": "", "result": None,
+             "_duration_key": f"experiment {name}"}
     if data is None:
         entry["error"] = {"error": "no data set: " + str((results["dataset"].get("error") or {}).get("error"))}
         return entry
-    start = time.perf_counter()
     try:
         from harness.experiment import load_experiment
 
         experiment = load_experiment(name)
         entry["name"] = experiment.name
-        full = full_length(experiment, data)
+        full = full_length(experiment, data.load())
         iters, entry["iters_note"] = plan_iterations(experiment, results["dataset"]["name"], options, full)
         entry["full_iters"] = full
-        entry["result"] = run_frameworks(experiment, data, options.frameworks, options.dtype, 0, iters,
-                                         options.progress, results["dataset"])
-        entry["status"] = "ok"
+        entry["_specs"] = prepare([dict(experiment=experiment, data=data, frameworks=options.frameworks,
+                                        dtype=options.dtype, seed=0, iters=iters, dataset_record=results["dataset"],
+                                        impl=options.impl)])
     except Exception as exc:  # noqa: BLE001 - reported in the experiment's section
         entry["error"] = failure(exc)
-    results["durations"][f"experiment {name}"] = time.perf_counter() - start
     return entry
 
 
-def run_frameworks(experiment, data, frameworks, dtype, seed, iters, progress, dataset_record):
-    """``run_experiment``'s result, each framework run in its own call (same seeded plan), so a
-    framework that raises is recorded as "failed" with its reason and the others still compare."""
-    from harness.compare_runs import compare_all
-    from harness.runners import REFERENCE, run_experiment
-
-    merged, runs = None, {}
-    for fw in frameworks:
-        try:
-            one = run_experiment(experiment, data, (fw,), dtype, seed, iters, progress=progress,
-                                 dataset_record=dataset_record)
-        except Exception as exc:  # noqa: BLE001 - this framework failed; the others go on
-            runs[fw] = {"framework": fw, "status": "failed", "message": failure(exc)["error"]}
-            continue
-        runs[fw] = one["runs"][fw]
-        merged = merged or one
-    if merged is None:
-        raise RuntimeError("every framework failed: " + "; ".join(f"{fw}: {r['message']}" for fw, r in runs.items()))
-    ran = {fw: r for fw, r in runs.items() if r.get("status") in ("ok", "diverged")}
-    merged.update(frameworks=list(frameworks), runs=runs,
-                  comparison=compare_all(ran, dtype, REFERENCE) if REFERENCE in ran else {})
-    return merged
+def finish_experiment(entry, results):
+    """Put the finished result into the entry; an experiment where every framework failed is failed."""
+    result = results[0]
+    runs = result["runs"]
+    if all(r.get("status") in ("failed", "skipped", "missing") for r in runs.values()) and \
+            any(r.get("status") == "failed" for r in runs.values()):
+        entry["error"] = {"error": "every framework failed: " + "; ".join(f"{fw}: {r.get('message')}"
+                                                                          for fw, r in runs.items())}
+        return
+    entry["result"] = result
+    entry["status"] = "ok"
 
 
-def collect_seeds(results, options, data):
-    """Seeds sweep: ``seeds`` runs of ``seed_experiment`` (``seed_iters`` each), mean ± std and TOST."""
+def seeds_entry(results, options, data):
+    """Seeds sweep: ``seeds`` runs of ``seed_experiment`` (``seed_iters`` each), before it runs."""
+    from harness.runners.session import prepare
+
     entry = {"experiment": options.seed_experiment, "seeds": list(range(options.seeds)),
-             "iters": options.seed_iters, "dtype": options.seed_dtype, "status": "failed", "error": None, "summary": None, "runs": []}
+             "iters": options.seed_iters, "dtype": options.seed_dtype, "status": "failed", "error": None,
+             "summary": None, "runs": [], "_duration_key": "seeds sweep"}
     if options.seeds == 0:
         entry.update(status="not run", error={"error": "--seeds 0"})
         return entry
     if data is None:
         entry["error"] = {"error": "no data set"}
         return entry
-    start = time.perf_counter()
     try:
-        from harness.compare_runs import summarize_seeds
         from harness.experiment import load_experiment
 
         experiment = load_experiment(options.seed_experiment)
-        iters = min(options.seed_iters, full_length(experiment, data))
-        entry["iters"], entry["full_iters"] = iters, full_length(experiment, data)
-        runs = [run_frameworks(experiment, data, options.frameworks, options.seed_dtype, s, iters, options.progress,
-                               results["dataset"]) for s in entry["seeds"]]
+        full = full_length(experiment, data.load())
+        iters = min(options.seed_iters, full)
+        entry["iters"], entry["full_iters"] = iters, full
+        entry["_specs"] = prepare([dict(experiment=experiment, data=data, frameworks=options.frameworks,
+                                        dtype=options.seed_dtype, seed=s, iters=iters,
+                                        dataset_record=results["dataset"], impl=options.impl)
+                                   for s in entry["seeds"]])
+    except Exception as exc:  # noqa: BLE001 - reported in the seeds section
+        entry["error"] = failure(exc)
+    return entry
+
+
+def finish_seeds(entry, runs):
+    """Mean ± std and TOST over the finished seeds, each seed's verdicts and explanations."""
+    from harness.compare_runs import summarize_seeds
+
+    try:
         entry["summary"] = summarize_seeds(runs)
-        entry["runs"] = [{"seed": r["seed"], "init_sha256": r["init_sha256"],
-                          **{fw: {k: run.get(k) for k in ("status", "final_train_acc", "final_test_acc", "message")}
+        entry["runs"] = [{"seed": r["seed"], "init_sha256": r["init_sha256"], "passed": r["passed"],
+                          **{fw: {**{k: run.get(k) for k in ("status", "final_train_acc", "final_test_acc", "message")},
+                                  "verdict": r["verdict"][fw], "explanation": r["explanation"].get(fw),
+                                  "max_abs_dloss": (r["comparison"].get(fw) or {}).get("max_abs_dloss")}
                              for fw, run in r["runs"].items()}} for r in runs]
         entry["status"] = "ok"
     except Exception as exc:  # noqa: BLE001 - reported in the seeds section
         entry["error"] = failure(exc)
-    results["durations"]["seeds sweep"] = time.perf_counter() - start
-    return entry

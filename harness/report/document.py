@@ -22,8 +22,8 @@ MARK = {"pass": "✓ pass", "fail": "✗ FAIL", "known": "⚠ known", "error": "
         "skipped": "– skipped", "ok": "✓ ok", "failed": "✗ FAILED", "diverged": "✗ diverged",
         "removed": "✓ removed", "residual": "⚠ residual", "stale": "✗ STALE", "fix-failed": "✗ fix-failed",
         "residual-changed": "✗ residual-changed", "not-applicable": "– not applicable",
-        "present-elsewhere": "✗ present-elsewhere", "not run": "– not run"}
-CLASS = {"ok": "pass", "removed": "pass", "residual": "known", "failed": "error", "diverged": "fail",
+        "present-elsewhere": "✗ present-elsewhere", "not run": "– not run", "parted": "⚠ parted"}
+CLASS = {"ok": "pass", "removed": "pass", "residual": "known", "failed": "error", "diverged": "fail", "parted": "known",
          "stale": "fail", "fix-failed": "fail", "residual-changed": "fail", "present-elsewhere": "fail",
          "not-applicable": "skipped", "not run": "skipped"}
 
@@ -97,18 +97,61 @@ def headline_blocks(results, op_only=False):
                 f" of {x['full_iters']:,}" if x.get("full_iters") and x["full_iters"] != x["iters"] else "")
             anchor = "; ".join((e(a["low"], ".4f") if a["low"] == a["high"] else f"{e(a['low'], '.4f')}–{e(a['high'], '.4f')}")
                                + f" (seed {a['seed']})" for a in x["anchors"]) or "-"
-            rows.append([x["name"], MARK.get(x["status"], x["status"]), iters, d, acc, anchor, x["error"] or ""])
-            bad = x["status"] != "ok" or any(v is None or v > _tol(results, x) for v in x["max_abs_dloss"].values())
-            classes.append("fail" if bad else "pass")
+            status, cls = experiment_status(x)
+            rows.append([x["name"], status, iters, d, acc, anchor, x["error"] or x.get("why") or ""])
+            classes.append(cls)
         out.append(("table", ["experiment", "status", "iterations", "max |Δloss| vs numpy", "final test accuracy", "anchor on this data set", "note"],
                     rows, classes))
     return out
 
 
-def _tol(results, x):
-    from harness.compare_runs import LOSS_TOLERANCE
+def seeds_line(s):
+    """The seeds sweep in one sentence for the headline: per framework how many runs parted, where,
+    and whether the accuracy stayed equivalent."""
+    if s.get("status") != "ok" or not s.get("runs"):
+        return ""
+    per = {}
+    for r in s["runs"]:
+        for fw, run in r.items():
+            if isinstance(run, dict) and run.get("verdict") and fw != "numpy":
+                per.setdefault(fw, []).append(run["verdict"])
+    parts = []
+    for fw, vs in per.items():
+        parted = [v for v in vs if v["status"] == "parted"]
+        acc_ok = all(v["accuracy_equivalent"] is not False for v in vs)
+        where = ", ".join(f"{v['parted_at']:,}" for v in parted)
+        parts.append(f"{fw} parted in {len(parted)} of {len(vs)}" + (f" (at {where})" if parted else "")
+                     + (", final accuracy equivalent in all" if acc_ok else ", final accuracy NOT equivalent in some"))
+    eq = s["summary"]["equivalence"]
+    verdicts = "; ".join(f"{fw} {'equivalent' if t['equivalent'] else 'not shown equivalent'}" for fw, t in eq.items())
+    any_parted = any(v["status"] == "parted" for vs in per.values() for v in vs)
+    return (f"Seeds sweep ({s['experiment']}, {len(s['runs'])} seeds × {s['iters']:,} iterations, {s.get('dtype')}): "
+            + "; ".join(parts) + f". TOST on final accuracy: {verdicts}."
+            + (" Why each run parted: section 6." if any_parted else ""))
 
-    return LOSS_TOLERANCE.get(results["options"].get("dtype", "float64"), 0)
+
+def experiment_status(x):
+    """(status text, row class) of a headline experiment row from its frameworks' verdicts: "✓ ok",
+    "⚠ parted: keras at 600 (accuracy equivalent)", "✗ FAILED: ..." — the same words as the CLI."""
+    if x["status"] != "ok":
+        return MARK["failed"], "error"
+    verdicts = x.get("verdicts") or {}
+    failed = [f"{fw} {v['text']}" for fw, v in verdicts.items() if not v["passed"]]
+    if failed:
+        return "✗ FAILED: " + "; ".join(failed), "fail"
+    parted = [f"{fw} {v['text']}" for fw, v in verdicts.items() if v["status"] == "parted"]
+    if parted:
+        return "⚠ " + "; ".join(parted), "known"
+    return MARK["ok"], "pass"
+
+
+def run_status(v):
+    """A run's status cell: the verdict's text with its mark."""
+    if v is None:
+        return "-"
+    mark = {"ok": "✓", "parted": "⚠" if v["passed"] else "✗", "diverged": "✗", "failed": "✗", "missing": "○",
+            "skipped": "–"}.get(v["status"], "")
+    return f"{mark} {v['text']}".strip() if v["passed"] or v["status"] != "parted" else f"✗ {v['text']}"
 
 
 def headline(results, op_only=False):
@@ -122,8 +165,15 @@ def headline(results, op_only=False):
             parts.append(f"Data set: **{ds['name']}** (asked for {ds.get('requested')}): {ds.get('reason')}.")
         else:
             parts.append(f"Data set: none — {(ds.get('error') or {}).get('error')}.")
+    if not op_only and results["options"].get("impl", "reference") != "reference":
+        parts.append(f"The NumPy runs train **{results['options']['impl']}** (the implementation under test), not the "
+                     f"shipped reference.")
     blocks.append(("p", " ".join(parts)))
     blocks += headline_blocks(results, op_only)
+    if not op_only:
+        line = seeds_line(results.get("seeds") or {})
+        if line:
+            blocks.append(("p", line))
     failed = [f"{name}: {(v or {}).get('error')}" for name, v in _failed_parts(results)]
     if failed:
         blocks.append(("p", "Parts that did not complete (the rest of the report is still valid):"))
@@ -279,20 +329,22 @@ def experiments(results, plots):
                             + (" " + " ".join(res.get("schedule_notes", [])) if res.get("schedule_notes") else "")))
         if plots.get(x["name"]):
             blocks.append(("img", plots[x["name"]], f"{x['name']}: loss curves, |Δloss|, accuracy, time per iteration"))
+        blocks += explanations(res)
         rows, classes = [], []
         ref_tpi = (res["runs"].get("numpy") or {}).get("time_per_iter_s")
         for fw in res["frameworks"]:
             run, cmp = res["runs"][fw], res["comparison"].get(fw, {})
             tpi = run.get("time_per_iter_s")
             first = cmp.get("first_divergent_iter")
-            rows.append([fw, run.get("backend") or "", MARK.get(run.get("status"), run.get("status")),
+            v = (res.get("verdict") or {}).get(fw)
+            rows.append([fw, run.get("backend") or "", run_status(v) if v else MARK.get(run.get("status"), run.get("status")),
                          e(run.get("final_train_acc"), ".4f"), e(run.get("final_test_acc"), ".4f"),
                          e(cmp.get("max_abs_dloss")) if cmp else ("reference" if fw == "numpy" else "-"),
                          ("none" if first is None else e(first, ",")) if cmp else "-",
                          e(tpi * 1e3 if tpi else None, ".3f"), e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
                          e(run.get("wall_s"), ".1f"), run.get("message") or ""])
-            classes.append("pass" if run.get("status") == "ok" and (not cmp or cmp.get("first_divergent_iter") is None)
-                           else css_class(run.get("status")) if run.get("status") != "ok" else "fail")
+            classes.append("pass" if v and v["passed"] and v["status"] == "ok" else "known" if v and v["passed"]
+                           else css_class(run.get("status")) if run.get("status") not in ("ok",) else "fail")
         blocks.append(("table", ["framework", "backend", "status", "final train acc", "final test acc", "max |Δloss|",
                                  "first iteration > tol", "ms / iteration", "× numpy", "wall s", "message"], rows, classes))
         anchors = res["experiment"]["anchors"]
@@ -336,6 +388,41 @@ def seeds(results, plots):
         classes.append("pass" if t is None or t["equivalent"] else "fail")
     blocks.append(("table", ["framework", "seeds", "mean final test acc", "std", "mean Δ vs numpy", "TOST p", "verdict"],
                    rows, classes))
+    rows, classes = [], []
+    for r in s.get("runs", []):
+        for fw, run in r.items():
+            if not isinstance(run, dict) or fw == "numpy" or not run.get("verdict"):
+                continue
+            v = run["verdict"]
+            why = run.get("explanation") or {}
+            rows.append([str(r["seed"]), fw, run_status(v), e(run.get("max_abs_dloss")), e(run.get("final_test_acc"), ".4f"),
+                         v.get("explanation") or ("-" if v["status"] == "ok" else why.get("error", "-"))])
+            classes.append("pass" if v["status"] == "ok" else "known" if v["passed"] else "fail")
+    from harness.forensics.text import shared_events
+
+    notes = []
+    for r in s.get("runs", []):
+        note = shared_events({fw: run.get("explanation") for fw, run in r.items()
+                              if isinstance(run, dict) and fw != "numpy"})
+        if note:
+            notes.append(f"seed {r['seed']}: {note}")
+    if rows:
+        blocks.append(("p", f"Each {s.get('dtype', 'float64')} run against numpy: whether and where it parted (|Δloss| over "
+                            f"the tolerance), whether the final accuracy is still equivalent, and why it parted — the "
+                            f"step replayed from both runs' weights and from identical weights "
+                            f"(`python -m harness explain` shows every intermediate)."))
+        blocks.append(("table", ["seed", "framework", "status", "max |Δloss|", "final test acc", "why"], rows, classes))
+    if notes:
+        blocks.append(("list", notes))
+    return blocks
+
+
+def explanations(res):
+    """One paragraph per explained run of an experiment: the forensics' line, next to its curve."""
+    blocks = []
+    for fw, v in (res.get("verdict") or {}).items():
+        if v.get("explanation"):
+            blocks.append(("p", f"**{fw}**: {v['text']}. Why: {v['explanation']}."))
     return blocks
 
 

@@ -20,6 +20,7 @@ import tempfile
 import time
 
 BACKENDS = ("tensorflow", "torch")
+SCHEMA = "scratch-parity/keras-backend-records/1"
 _NEEDS = {"tensorflow": "tensorflow", "torch": "torch"}
 
 
@@ -85,7 +86,7 @@ def main(argv=None):
     components = args.components.split(",") if args.components else None
     records = run_records(args.impl, ("keras",), tuple(args.dtypes.split(",")), components)
     catalogue = measure_all(frameworks=("keras",)) if missing_reason("keras") is None else []
-    Path(args.out).write_text(json.dumps({"records": [asdict(r) for r in records],
+    Path(args.out).write_text(json.dumps({"schema": SCHEMA, "records": [asdict(r) for r in records],
                                           "catalogue": [dict(r) for r in catalogue]}, default=str))
     return 0
 

@@ -1,7 +1,8 @@
 """The report's PNG plots (matplotlib, Agg backend: no display needed).
 
 - ``experiment_figure(entry, path)``: one 2 x 2 figure per experiment — the frameworks' loss
-  curves overlaid; |Δloss| against the reference on a log scale with the tolerance line; train
+  curves overlaid; |Δloss| against the reference on a log scale with the tolerance line and a
+  marker where a run parted (the forensics' step and event); train
   and test accuracy per evaluation (once per epoch); training time per iteration per framework.
 - ``seeds_figure(seeds, path)``: final test accuracy per seed and framework, mean ± std.
 
@@ -71,6 +72,14 @@ def experiment_figure(entry, path):
         x, d = _block_max(cmp["dloss"], window)
         ax_d.plot(x, np.maximum(d, ZERO_FLOOR), label=f"{fw} vs numpy", drawstyle="steps-post", **_style(fw))
         tol = cmp["tolerance"]
+    for fw, v in (result.get("verdict") or {}).items():
+        if v.get("parted_at") is None:
+            continue
+        what = ((result.get("explanation") or {}).get(fw) or {}).get("event") or {}
+        label = f"{fw} parted at {v['parted_at']:,}" + (f": {what['type']} at {what['layer']}" if what else "")
+        for ax in (ax_loss, ax_d):
+            ax.axvline(v["parted_at"], color=_style(fw)["color"], ls="-.", lw=1, alpha=0.8,
+                       label=label if ax is ax_d else None)
     if tol is not None:
         ax_d.axhline(tol, color="black", ls="--", lw=1, label=f"tolerance {tol:g} ({result['dtype']})")
         ax_d.set_yscale("log")

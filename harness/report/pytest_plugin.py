@@ -14,6 +14,7 @@ from pathlib import Path
 import time
 
 OPTION = "--parity-report"
+WORKER_SCHEMA = "scratch-parity/worker-records/1"
 
 
 def _records():
@@ -32,7 +33,9 @@ def op_results(records, impl, started):
     from harness.report.summary import label
 
     labels = sorted({label(r) for r in records})
-    return {"schema": "scratch-parity/report/1", "command": "pytest --parity-report",
+    from harness.report.collect import SCHEMA
+
+    return {"schema": SCHEMA, "command": "pytest --parity-report",
             "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "durations": {"total": time.time() - started},
             "options": {"impl": impl, "op_frameworks": sorted({lb.split("[")[0] for lb in labels})},
             "frameworks": framework_status(("numpy", "torch", "keras")),
@@ -55,12 +58,13 @@ def pytest_sessionfinish(session, exitstatus):
     workers = out / ".workers"
     if hasattr(config, "workerinput"):  # an xdist worker: leave the records for the controller
         workers.mkdir(parents=True, exist_ok=True)
-        (workers / f"{config.workerinput['workerid']}.json").write_text(json.dumps(_records(), default=str))
+        (workers / f"{config.workerinput['workerid']}.json").write_text(
+            json.dumps({"schema": WORKER_SCHEMA, "records": _records()}, default=str))
         return
     records = _records()
     if workers.is_dir():
         for path in sorted(workers.glob("*.json")):
-            records += json.loads(path.read_text())
+            records += json.loads(path.read_text())["records"]
             path.unlink()
         workers.rmdir()
     from harness.report.write import write_report

@@ -20,6 +20,9 @@ def headline_markdown(results, report_link):
              f"[{report_link}]({report_link})", ""]
     for block in document.headline_blocks(results):
         lines += [markdown.table(block[1], block[2]), ""]
+    seeds = document.seeds_line(results.get("seeds") or {})
+    if seeds:
+        lines += [seeds, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -170,6 +170,9 @@ def headline(results):
             "max_abs_dloss": {fw: c.get("max_abs_dloss") for fw, c in res.get("comparison", {}).items()},
             "final_test_acc": {fw: run.get("final_test_acc") for fw, run in res.get("runs", {}).items()},
             "error": (e.get("error") or {}).get("error"),
+            "verdicts": res.get("verdict") or {},
+            "why": "; ".join(f"{fw}: {v['explanation']}" for fw, v in (res.get("verdict") or {}).items()
+                             if v.get("explanation")),
             "anchors": [a for a in (res.get("experiment") or {}).get("anchors", [])
                         if a["dataset"] == (results.get("dataset") or {}).get("name")],
         })
@@ -185,3 +188,45 @@ CHECK_LEGEND = {
     "running_mean": "running mean after the training steps", "running_var": "running variance",
     "ks": "Kolmogorov-Smirnov statistic vs the book's distribution",
 }
+
+
+# Catalogue statuses that mean the catalogue no longer describes the frameworks (a failed check).
+CATALOGUE_FAILURES = ("stale", "fix-failed", "residual-changed", "present-elsewhere")
+
+
+def failures(results):
+    """Why the report does not pass, one line each (empty: it passes): failed or errored op-level
+    records, catalogue entries that no longer hold, parts that did not complete, runs whose verdict
+    did not pass (``harness.compare_runs.verdict``), a seeds sweep without shown equivalence."""
+    out = []
+    c = counts(results["ops"]["records"])
+    if c.get("fail") or c.get("error"):
+        out.append(f"op-level checks: {c.get('fail', 0)} fail, {c.get('error', 0)} error")
+    for part in ("ops", "catalogue"):
+        if (results.get(part) or {}).get("error"):
+            out.append(f"{part}: {results[part]['error']['error']}")
+    for backend, b in results["ops"].get("backends", {}).items():
+        if b.get("error"):
+            out.append(f"keras[{backend}] checks: {b['error']['error']}")
+    bad = [r for r in (results.get("catalogue") or {}).get("rows", []) if r.get("status") in CATALOGUE_FAILURES]
+    if bad:
+        out.append("catalogue: " + ", ".join(f"{r['id']} ({r['framework']}) {r['status']}" for r in bad))
+    for x in results.get("experiments", []):
+        if x["status"] != "ok":
+            out.append(f"experiment {x['name']}: {(x.get('error') or {}).get('error')}")
+            continue
+        for fw, v in x["result"].get("verdict", {}).items():
+            if not v["passed"]:
+                out.append(f"experiment {x['name']} / {fw}: {v['text']}")
+    s = results.get("seeds") or {}
+    if s.get("status") == "failed":
+        out.append(f"seeds sweep: {(s.get('error') or {}).get('error')}")
+    elif s.get("status") == "ok":
+        for fw, t in s["summary"]["equivalence"].items():
+            if not t["equivalent"]:
+                out.append(f"seeds sweep: {fw} not shown equivalent to numpy (p = {t['p_value']})")
+        for r in s["runs"]:
+            for fw, run in r.items():
+                if isinstance(run, dict) and run.get("verdict") and not run["verdict"]["passed"]:
+                    out.append(f"seeds sweep seed {r['seed']} / {fw}: {run['verdict']['text']}")
+    return out

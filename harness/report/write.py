@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.report import document, html, markdown, summary
 from harness.runners.io import jsonable
 
-SCHEMA = "scratch-parity/report/1"
+SCHEMA_FAMILY = "scratch-parity/report/"  # any version of it marks a directory as a report
 RECORD_COLUMNS = None  # filled from parity.records.Record on first use
 
 
@@ -47,7 +47,7 @@ def write_report(results, out, op_only=False):
 def _clear_previous(out):
     """Remove the PNG and CSV files of an earlier report in ``out`` (only if it holds one)."""
     previous = out / "results.json"
-    if previous.exists() and SCHEMA in previous.read_text()[:200]:
+    if previous.exists() and SCHEMA_FAMILY in previous.read_text()[:200]:
         for path in [*out.glob("*.png"), *out.glob("*.csv")]:
             path.unlink()
 
@@ -70,6 +70,8 @@ def trimmed(results):
     import copy
 
     slim = copy.deepcopy(results)
+    for record in slim.get("ops", {}).get("records", []):
+        record["versions"] = nested(record.get("versions"))
     for x in slim.get("experiments", []):
         res = x.get("result")
         if not res:
@@ -80,6 +82,22 @@ def trimmed(results):
             cmp.pop("dloss", None)
         x["curves_csv"] = f"loss_{x['name']}.csv"
     return slim
+
+
+def nested(value):
+    """A value that arrived as text holding a JSON object (or a Python dict's repr) as that object;
+    anything else unchanged. Records carry their ``versions`` as a string; the JSON gets the object."""
+    if not isinstance(value, str) or not value.startswith("{"):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        import ast
+
+        try:
+            return ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return value
 
 
 def _records_csv(records, path):

@@ -3,8 +3,8 @@
 ``save_results(results, out_dir, stem)`` writes, for a list of run_experiment results (one per
 seed) and an optional seed summary:
 
-- ``{stem}.json``: {"schema": "scratch-parity/results/1", "runs": [...], "seed_summary": ...}
-  (NaN and infinities written as null, so the file is strict JSON)
+- ``{stem}.json``: {"schema": "scratch-parity/results/2", "runs": [...], "seed_summary": ...}
+  (NaN and infinities written as null, so the file is strict JSON; nested values are JSON objects)
 - ``{stem}_loss.csv``: seed, iter, loss_<framework>..., dloss_<framework>... (vs the reference)
 - ``{stem}_accuracy.csv``: seed, framework, eval_index, iter, train_acc, test_acc
 - ``{stem}_summary.csv``: seed, framework, status, final_train_acc, final_test_acc, wall_s,
@@ -14,6 +14,9 @@ import csv
 import json
 import math
 from pathlib import Path
+import sys
+
+SCHEMA = "scratch-parity/results/2"
 
 
 def jsonable(obj):
@@ -27,14 +30,25 @@ def jsonable(obj):
     return obj
 
 
+def write_json(document, path):
+    """Strict JSON of ``document`` to ``path``; "-" writes to standard output."""
+    text = json.dumps(jsonable(document), indent=1, allow_nan=False, default=str)
+    if str(path) == "-":
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return "-"
+    Path(path).write_text(text)
+    return str(path)
+
+
 def save_results(results, out_dir, stem, seed_summary=None):
     """Write the JSON and CSV files; return {"json": path, "loss_csv": ..., ...}."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / f"{stem}.json", "loss_csv": out / f"{stem}_loss.csv",
              "accuracy_csv": out / f"{stem}_accuracy.csv", "summary_csv": out / f"{stem}_summary.csv"}
-    document = {"schema": "scratch-parity/results/1", "runs": results, "seed_summary": seed_summary}
-    paths["json"].write_text(json.dumps(jsonable(document), indent=1, allow_nan=False))
+    document = {"schema": SCHEMA, "runs": results, "seed_summary": seed_summary}
+    write_json(document, paths["json"])
     _write_loss_csv(results, paths["loss_csv"])
     _write_accuracy_csv(results, paths["accuracy_csv"])
     _write_summary_csv(results, paths["summary_csv"])

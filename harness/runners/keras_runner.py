@@ -4,9 +4,10 @@
 backend ``KERAS_BACKEND`` selects (tensorflow or torch).
 
 Net: a ``keras.Model`` over ``Dense`` (kernel = W), [book batch norm], ``Activation``, ...,
-``Dense``, every layer in the plan's dtype. Training goes through ``model.train_on_batch`` with a
-custom ``train_step`` (compiled by Keras into a ``tf.function`` on TensorFlow; the torch backend
-runs it as torch ops), which does, mirroring ``reference.trainer.train``:
+``Dense``, every layer in the plan's dtype. Each step calls a custom ``train_step`` (on TensorFlow
+wrapped in one ``tf.function`` — the graph ``train_on_batch`` would run, without its per-call
+Python; on the torch backend through ``model.train_on_batch`` as torch ops), which does, mirroring
+``reference.trainer.train``:
 
     scores = model(x, training=True)
     grad of mean(sparse_categorical_crossentropy(t, scores, from_logits=True))  # (y - t) / N
@@ -154,34 +155,127 @@ def make_optimizer(spec):
                        "which is not available")
 
 
-def run_keras(plan, progress=None):
-    keras = _keras()
-    backend = keras.backend.backend()
-    version = f"keras {keras.__version__} / {backend}"
-    recorder = RunRecorder("keras", f"{version} (train_on_batch, compiled train_step)", plan, progress)
-    with floatx(plan.dtype):
-        model, params = build_network(plan)
-        recorder.init_sha256 = check_initial_weights("keras", plan.init_params, read_back(params))
-        optimizer, recorder.optimizer_impl = make_optimizer(plan.optimizer)
-        model.compile(optimizer=optimizer, jit_compile=False)
-        data = {"train": (plan.x_train, plan.t_train), "test": (plan.x_test, plan.t_test)}
+class Trainer:
+    """One Keras training run, a step at a time (the runner and the divergence forensics share it).
+    Everything runs with ``keras.config.floatx()`` set to the plan's dtype (see the module NOTE)."""
 
-        def step(batch_mask):
-            logs = model.train_on_batch(plan.x_train[batch_mask], plan.t_train[batch_mask], return_dict=True)
-            return logs["loss"]
+    framework = "keras"
 
-        def accuracy(which):
-            x, t = data[which]
-            if backend == "torch":  # predict_on_batch's np.array(tensor) warns under NumPy 2 there
+    def __init__(self, plan):
+        keras = self.keras = _keras()
+        self.plan, self.backend_name = plan, keras.backend.backend()
+        how = "train_step in one tf.function" if self.backend_name == "tensorflow" else "train_on_batch"
+        self.backend = f"keras {keras.__version__} / {self.backend_name} ({how})"
+        with floatx(plan.dtype):
+            self.model, self.param_map = build_network(plan)
+            self.init_sha256 = check_initial_weights("keras", plan.init_params, read_back(self.param_map))
+            optimizer, self.optimizer_impl = make_optimizer(plan.optimizer)
+            self.model.compile(optimizer=optimizer, jit_compile=False)
+        self._step = self._compiled_step() if self.backend_name == "tensorflow" else None
+
+    def _compiled_step(self):
+        """The model's train_step as one tf.function: the graph train_on_batch runs, without its
+        per-call Python (data adapter, callbacks, logs); measured 5-25% of a step here, the same
+        losses bit for bit."""
+        import tensorflow as tf
+
+        model = self.model
+        return tf.function(lambda x, t: model.train_step((x, t))["loss"], jit_compile=False)
+
+    def step(self, batch_mask):
+        x, t = self.plan.x_train[batch_mask], self.plan.t_train[batch_mask]
+        with floatx(self.plan.dtype):
+            if self._step is not None:
+                import tensorflow as tf
+
+                return float(self._step(tf.convert_to_tensor(x), tf.convert_to_tensor(t)))
+            logs = self.model.train_on_batch(x, t, return_dict=True)
+        return logs["loss"]
+
+    def accuracy(self, which):
+        x, t = (self.plan.x_train, self.plan.t_train) if which == "train" else (self.plan.x_test, self.plan.t_test)
+        with floatx(self.plan.dtype):
+            if self.backend_name == "torch":  # predict_on_batch's np.array(tensor) warns under NumPy 2 there
                 import torch
 
                 with torch.no_grad():
-                    scores = model(x, training=False).detach().cpu().numpy()
+                    scores = self.model(x, training=False).detach().cpu().numpy()
             else:
-                scores = keras.ops.convert_to_numpy(model.predict_on_batch(x))
-            return np.sum(np.argmax(scores, axis=1) == t) / float(t.shape[0])
+                scores = self.keras.ops.convert_to_numpy(self.model.predict_on_batch(x))
+        return np.sum(np.argmax(scores, axis=1) == t) / float(t.shape[0])
 
-        return drive(plan, recorder, step, accuracy)
+    def params(self):
+        return {k: np.array(v, copy=True) for k, v in read_back(self.param_map).items()}  # not views of the tensors
+
+    def load_params(self, params):
+        for key, variable in self.param_map.items():
+            variable.assign(params[key])
+
+    def trace(self, x, t):
+        """One forward and backward pass at the current weights, layer by layer (the train step's
+        gradient loss); the moving statistics a training-mode batch norm updates are restored.
+        Names from ``harness.runners.architecture``."""
+        from harness.runners.architecture import layer_names
+
+        keras, ops = self.keras, self.keras.ops
+        names = layer_names(self.plan.experiment.network)
+        stack = list(self.model.stack)
+        saved = [(v, read_back({"v": v})["v"]) for v in self.model.non_trainable_variables]
+        keys = list(self.param_map)
+        variables = [self.param_map[k] for k in keys]
+        out, kept = {}, []
+
+        def forward():
+            h = ops.convert_to_tensor(x)
+            for (name, kind), layer in zip(names, stack):
+                if kind == "batchnorm":
+                    out[f"{name}.mean"] = ops.mean(h, axis=0)
+                    out[f"{name}.var"] = ops.var(h, axis=0)
+                h = layer(h, training=True)
+                kept.append((name, h))
+                out[name] = h
+            out["softmax"] = ops.softmax(h, axis=-1)
+            return ops.mean(keras.losses.sparse_categorical_crossentropy(ops.convert_to_tensor(t), h,
+                                                                         from_logits=True))
+
+        try:
+            with floatx(self.plan.dtype):
+                if self.backend_name == "tensorflow":
+                    import tensorflow as tf
+
+                    with tf.GradientTape(persistent=True) as tape:
+                        loss = forward()
+                    grads = tape.gradient(loss, [h for _, h in kept] + variables)
+                else:  # torch backend: keras ops are torch tensors with autograd
+                    for v in variables:
+                        v.value.grad = None
+                    loss = forward()
+                    for _, h in kept:
+                        h.retain_grad()
+                    loss.backward()
+                    grads = [h.grad for _, h in kept] + [v.value.grad for v in variables]
+        finally:
+            for variable, value in saved:
+                variable.assign(value)
+        for (name, _), g in zip(reversed(kept), reversed(grads[:len(kept)])):
+            out[f"d{name}"] = g
+        for key, g in zip(keys, grads[len(kept):]):
+            out[f"grad {key}"] = g
+        return {k: _numpy(v) for k, v in out.items()}
+
+
+def _numpy(t):
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def run_keras(plan, progress=None):
+    trainer = Trainer(plan)
+    recorder = RunRecorder("keras", trainer.backend, plan, progress)
+    recorder.init_sha256, recorder.optimizer_impl = trainer.init_sha256, trainer.optimizer_impl
+    return drive(plan, recorder, trainer.step, trainer.accuracy)
+
+
+run = run_keras
 
 
 def backend_name():

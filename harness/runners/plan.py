@@ -64,28 +64,41 @@ class RunPlan:
 def make_plan(experiment, data, dtype="float64", seed=0, iters=None):
     """The shared plan. data: ((x_train, t_train), (x_test, t_test)) as the loaders return them
     (images (N, 784), labels (N,)); iters: cut the schedule to its first ``iters`` iterations."""
+    validate_data(experiment, data, dtype)
+    (x_train, t_train), (x_test, t_test) = data
+    init_params, batch_indices, notes = draws(experiment, x_train.shape[0], dtype, seed, iters)
+    return RunPlan(experiment=experiment, dtype=dtype, seed=seed,
+                   x_train=np.ascontiguousarray(x_train, dtype=dtype), t_train=t_train.astype(np.int64),
+                   x_test=np.ascontiguousarray(x_test, dtype=dtype), t_test=t_test.astype(np.int64),
+                   init_params=init_params, batch_indices=batch_indices,
+                   optimizer=dict(experiment.optimizer), notes=notes)
+
+
+def validate_data(experiment, data, dtype):
+    """ValueError naming the experiment unless ``data`` fits its network and ``dtype`` is known."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
-    (x_train, t_train), (x_test, t_test) = data
+    (x_train, t_train), _ = data
     net = experiment.network
     if x_train.ndim != 2 or x_train.shape[1] != net["input_size"]:
         raise ValueError(f"{experiment.name}: training images have shape {x_train.shape}, "
                          f"the network wants (N, {net['input_size']})")
     if t_train.ndim != 1 or t_train.shape[0] != x_train.shape[0]:
         raise ValueError(f"{experiment.name}: labels must be (N,) ints matching {x_train.shape}, got {t_train.shape}")
+
+
+def draws(experiment, train_size, dtype, seed, iters=None):
+    """(initial parameters, minibatch indices, schedule notes): the plan's random part, which needs
+    only the number of training samples (the summary of a run is made from it without the data)."""
     init_rng, batch_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    batch_indices, notes = schedule(experiment.schedule, x_train.shape[0], batch_rng)
+    batch_indices, notes = schedule(experiment.schedule, train_size, batch_rng)
     if iters is not None:
         if iters <= 0:
             raise ValueError(f"iters must be positive, got {iters}")
         if iters > batch_indices.shape[0]:
             raise ValueError(f"{experiment.name}: iters {iters} exceeds the schedule's {batch_indices.shape[0]}")
         batch_indices = batch_indices[:iters]
-    return RunPlan(experiment=experiment, dtype=dtype, seed=seed,
-                   x_train=np.ascontiguousarray(x_train, dtype=dtype), t_train=t_train.astype(np.int64),
-                   x_test=np.ascontiguousarray(x_test, dtype=dtype), t_test=t_test.astype(np.int64),
-                   init_params=initial_params(net, init_rng, dtype), batch_indices=batch_indices,
-                   optimizer=dict(experiment.optimizer), notes=notes)
+    return initial_params(experiment.network, init_rng, dtype), batch_indices, notes
 
 
 def initial_params(net, rng, dtype):

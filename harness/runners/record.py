@@ -18,7 +18,12 @@ import time
 
 
 class Diverged(Exception):
-    """The loss became NaN or infinite; the run stops here."""
+    """The loss became NaN or infinite (or the net refused non-finite values); the run stops here.
+    ``located``: the message already names the iteration (else ``drive`` adds it)."""
+
+    def __init__(self, message, located=False):
+        super().__init__(message)
+        self.located = located
 
 
 class RunRecorder:
@@ -39,7 +44,7 @@ class RunRecorder:
         value = float(value)
         if not math.isfinite(value):
             raise Diverged(f"{self.framework}: loss is {value} at iteration {i} "
-                           f"(lr {self.plan.lr:g}); run stopped, {i} finite losses kept")
+                           f"(lr {self.plan.lr:g}); run stopped, {i} finite losses kept", located=True)
         self.train_loss.append(value)
         if self.progress is not None:
             self.progress.update(1)
@@ -95,7 +100,7 @@ def drive(plan, recorder, step, accuracy):
     ``i % iter_per_epoch == 0`` record ``accuracy("train")`` and ``accuracy("test")``.
     Returns the result dict (status "diverged" if a loss was not finite)."""
     accuracy = recorder.timed_eval(accuracy)
-    message = None
+    message, i = None, 0
     start = time.perf_counter()
     try:
         for i in range(plan.iters):
@@ -103,5 +108,5 @@ def drive(plan, recorder, step, accuracy):
             if plan.evaluates_at(i):
                 recorder.accuracies(i, accuracy("train"), accuracy("test"))
     except Diverged as exc:
-        message = str(exc)
+        message = str(exc) if exc.located else f"{exc} at iteration {i}; run stopped, {i} finite losses kept"
     return recorder.result(time.perf_counter() - start, message)

@@ -90,37 +90,93 @@ def make_optimizer(spec, parameters):
                        "which is not available")
 
 
-def run_torch(plan, progress=None, device="cpu"):
-    torch = _torch()
-    import torch.nn.functional as F
+class Trainer:
+    """One torch training run, a step at a time (the runner and the divergence forensics share it)."""
 
-    recorder = RunRecorder("torch", f"torch {torch.__version__} ({device}, eager)", plan, progress)
-    model, params = build_network(plan, device)
-    recorder.init_sha256 = check_initial_weights("torch", plan.init_params, read_back(params))
-    optimizer, recorder.optimizer_impl = make_optimizer(plan.optimizer, [p for p, _ in params.values()])
+    framework = "torch"
 
-    x_train, t_train = torch.as_tensor(plan.x_train, device=device), torch.as_tensor(plan.t_train, device=device)
-    x_test, t_test = torch.as_tensor(plan.x_test, device=device), torch.as_tensor(plan.t_test, device=device)
-    model.train()
+    def __init__(self, plan, device="cpu"):
+        torch = _torch()
+        self.torch, self.plan, self.device = torch, plan, device
+        self.backend = f"torch {torch.__version__} ({device}, eager)"
+        self.model, self.param_map = build_network(plan, device)
+        self.init_sha256 = check_initial_weights("torch", plan.init_params, read_back(self.param_map))
+        self.optimizer, self.optimizer_impl = make_optimizer(plan.optimizer, [p for p, _ in self.param_map.values()])
+        as_tensor = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
+        self.x_train, self.t_train = as_tensor(plan.x_train), as_tensor(plan.t_train)
+        self.x_test, self.t_test = as_tensor(plan.x_test), as_tensor(plan.t_test)
+        self.model.train()
 
-    def step(batch_mask):
-        idx = torch.as_tensor(batch_mask, device=device)
-        x, t = x_train.index_select(0, idx), t_train.index_select(0, idx)
-        optimizer.zero_grad(set_to_none=True)
+    def step(self, batch_mask):
+        import torch.nn.functional as F
+
+        torch, model = self.torch, self.model
+        idx = torch.as_tensor(batch_mask, device=self.device)
+        x, t = self.x_train.index_select(0, idx), self.t_train.index_select(0, idx)
+        self.optimizer.zero_grad(set_to_none=True)
         F.cross_entropy(model(x), t).backward()
-        optimizer.step()
+        self.optimizer.step()
         with torch.no_grad():
             model.eval()
             y = torch.softmax(model(x), dim=1)
             model.train()
             return (-torch.log(y.gather(1, t.reshape(-1, 1)).squeeze(1) + 1e-7).sum() / t.shape[0]).item()
 
-    def accuracy(which):
-        x, t = (x_train, t_train) if which == "train" else (x_test, t_test)
-        with torch.no_grad():
-            model.eval()
-            hits = int((model(x).argmax(dim=1) == t).sum())
-            model.train()
+    def accuracy(self, which):
+        x, t = (self.x_train, self.t_train) if which == "train" else (self.x_test, self.t_test)
+        with self.torch.no_grad():
+            self.model.eval()
+            hits = int((self.model(x).argmax(dim=1) == t).sum())
+            self.model.train()
         return hits / float(t.shape[0])
 
-    return drive(plan, recorder, step, accuracy)
+    def params(self):
+        return {k: np.array(v, copy=True) for k, v in read_back(self.param_map).items()}  # not views of the tensors
+
+    def load_params(self, params):
+        with self.torch.no_grad():
+            for key, (tensor, to_book) in self.param_map.items():
+                value = params[key].T if to_book is not None else params[key]
+                tensor.copy_(self.torch.as_tensor(np.ascontiguousarray(value), device=self.device))
+
+    def trace(self, x, t):
+        """One forward and backward pass at the current weights, module by module, on a copy of the
+        model (batch-norm running statistics untouched); names from ``harness.runners.architecture``."""
+        import copy
+
+        import torch.nn.functional as F
+
+        from harness.runners.architecture import layer_names
+
+        torch = self.torch
+        model = copy.deepcopy(self.model)
+        names_of = {id(p): n for n, p in self.model.named_parameters()}
+        copied = dict(model.named_parameters())
+        h = torch.as_tensor(x, device=self.device)
+        out, kept = {}, []
+        for (name, kind), module in zip(layer_names(self.plan.experiment.network), model):
+            if kind == "batchnorm":
+                flat = h.detach().reshape(h.shape[0], -1)
+                out[f"{name}.mean"], out[f"{name}.var"] = flat.mean(dim=0), flat.var(dim=0, correction=0)
+            h = module(h)
+            h.retain_grad()
+            kept.append((name, h))
+            out[name] = h
+        out["softmax"] = torch.softmax(h, dim=1)
+        F.cross_entropy(h, torch.as_tensor(t, device=self.device)).backward()
+        for name, tensor in reversed(kept):
+            out[f"d{name}"] = tensor.grad
+        for key, (param, to_book) in self.param_map.items():
+            grad = copied[names_of[id(param)]].grad.detach().cpu().numpy()
+            out[f"grad {key}"] = to_book(grad) if to_book is not None else grad
+        return {k: (v.detach().cpu().numpy() if hasattr(v, "detach") else v) for k, v in out.items()}
+
+
+def run_torch(plan, progress=None, device="cpu"):
+    trainer = Trainer(plan, device)
+    recorder = RunRecorder("torch", trainer.backend, plan, progress)
+    recorder.init_sha256, recorder.optimizer_impl = trainer.init_sha256, trainer.optimizer_impl
+    return drive(plan, recorder, trainer.step, trainer.accuracy)
+
+
+run = run_torch

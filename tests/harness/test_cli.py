@@ -31,7 +31,7 @@ def test_tiny_run_writes_json_and_csv(tmp_path, capsys):
     assert code == 0
     assert "data set: mnist-5k" in out and "TOST torch vs numpy" in out and "max|Δloss|" in out
     doc = json.loads((tmp_path / "two_layer_relu-mnist-5k-float64.json").read_text())
-    assert doc["schema"] == "scratch-parity/results/1" and len(doc["runs"]) == 2
+    assert doc["schema"] == "scratch-parity/results/2" and len(doc["runs"]) == 2
     run = doc["runs"][0]
     assert run["dataset"]["name"] == "mnist-5k" and run["dataset"]["files"]
     assert len(run["runs"]["torch"]["train_loss"]) == 30
@@ -55,3 +55,25 @@ def test_register_adds_a_subcommand(capsys, monkeypatch):
     assert capsys.readouterr().out.strip() == "hello lead"
     with pytest.raises(SystemExit):
         cli.main(["nope"])
+
+
+def test_explain_says_a_float64_run_never_parted(capsys):
+    need("torch")
+    mnist_5k()
+    code = cli.main(["explain", "two_layer_relu", "--framework", "torch", "--dtype", "float64", "--dataset", "mnist-5k",
+                     "--iters", "40", "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "torch vs numpy: never parted: no discrete event in 40 steps" in out
+    assert "losses bit-identical to the recorded runs" in out
+    assert cli.main(["explain", "two_layer_relu", "--framework", "numpy", "--no-progress"]) == 2
+    assert "--framework 'numpy'" in capsys.readouterr().err
+
+
+def test_help_names_the_exit_codes(capsys):
+    import harness.report.cli  # noqa: F401 - registers `report`, as python -m harness does
+
+    for command in ("run", "report", "explain"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        assert "exit status: 0" in capsys.readouterr().out

@@ -114,3 +114,39 @@ def test_summarize_seeds_pairs_by_seed_and_leaves_out_diverged():
     assert s["summary"]["numpy"]["n"] == 4 and s["summary"]["torch"]["n"] == 3
     assert s["equivalence"]["torch"]["n"] == 3 and s["equivalence"]["torch"]["seeds_left_out"] == 1
     assert math.isclose(s["summary"]["numpy"]["mean"], np.mean([0.97, 0.96, 0.95, 0.97]))
+
+
+# --- verdicts -----------------------------------------------------------------------------------
+
+from harness.compare_runs import verdict  # noqa: E402
+
+
+def _cmp(first, dacc, dtype):
+    return {"first_divergent_iter": first, "abs_dfinal_test_acc": dacc, "dtype": dtype, "tolerance": 1e-4}
+
+
+@pytest.mark.parametrize("first, dacc, dtype, status, passed, text", [
+    (None, 0.0, "float32", "ok", True, "ok"),
+    (609, 0.0006, "float32", "parted", True, "parted at iteration 609; final accuracy equivalent"),
+    (609, 0.012, "float32", "parted", False, "parted at iteration 609; final accuracy NOT equivalent"),
+    (0, 0.0, "float64", "parted", False, "parted at iteration 0; final accuracy equivalent"),
+    (None, 0.02, "float64", "ok", False, "ok curve; final accuracy NOT equivalent"),
+], ids=["float32-ok", "float32-parted-equivalent", "float32-parted-not-equivalent", "float64-parted", "float64-acc"])
+def test_verdict_words_match_the_numbers(first, dacc, dtype, status, passed, text):
+    v = verdict({"status": "ok"}, _cmp(first, dacc, dtype))
+    assert (v["status"], v["passed"]) == (status, passed)
+    assert v["text"].startswith(text)
+    assert v["parted_at"] == first and v["accuracy_equivalent"] == (dacc <= 0.005)
+
+
+def test_verdict_takes_the_parting_step_from_the_explanation():
+    v = verdict({"status": "ok"}, _cmp(609, 0.0, "float32"), {"parted_at": 600})
+    assert v["parted_at"] == 600 and v["first_over_tolerance"] == 609
+    assert v["text"].startswith("parted at iteration 600 (|Δloss| > 0.0001 from 609)")
+
+
+def test_verdict_of_diverged_missing_and_reference_runs():
+    assert not verdict({"status": "diverged", "iters_done": 12}, _cmp(12, None, "float32"))["passed"]
+    assert verdict({"status": "diverged", "iters_done": 12}, _cmp(12, None, "float32"))["text"] == "diverged at iteration 12"
+    assert not verdict({"status": "missing"})["passed"] and verdict({"status": "skipped"})["passed"]
+    assert verdict({"status": "ok"})["text"] == "ok (reference)"

@@ -138,9 +138,10 @@ def _run(cmd, env=None, timeout=400):
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_path):
-    """Keras made unusable (KERAS_BACKEND=jax, which is not installed), an experiment whose network
-    does not fit the data: the report is still written, with both reasons; Keras is still checked
-    on the torch backend in its subprocess."""
+    """Keras made unusable (KERAS_BACKEND=numpy, a backend the suite does not support), an experiment
+    whose network does not fit the data: the report is still written, with both reasons, and the
+    command exits 1 naming the failed experiment; Keras is still checked on the torch backend in its
+    subprocess."""
     pytest.importorskip("torch")
     bad = tmp_path / "bad_input.toml"
     text = (ROOT / "harness/experiments/two_layer_relu.toml").read_text()
@@ -148,16 +149,19 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
     out = tmp_path / "report"
     done = _run([sys.executable, "-m", "harness", "report", "--out", str(out), "--experiments", f"two_layer_relu,{bad}",
                  "--components", "Affine,Relu,softmax", "--iters", "30", "--seeds", "2", "--seed-iters", "20",
-                 "--keras-backends", "torch", "--no-progress"], env={"KERAS_BACKEND": "jax"})
-    assert done.returncode == 0, done.stderr[-3000:]
+                 "--keras-backends", "torch", "--no-progress"], env={"KERAS_BACKEND": "numpy"})
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "not passed: experiment bad_input" in done.stdout
     results = json.loads((out / "results.json").read_text())
     keras = results["frameworks"]["keras"]
-    assert not keras["available"] and "jax" in keras["reason"]
+    assert not keras["available"] and "numpy" in keras["reason"]
     labels = {summary.label(r) for r in results["ops"]["records"] if r["status"] != "skipped"}
     assert labels == {"torch", "keras[torch]", "numerical"}
     assert {r["component"] for r in results["ops"]["records"]} == {"Affine", "Relu", "softmax"}
-    skipped = [r for r in results["ops"]["records"] if summary.label(r) == "keras[jax]"]
-    assert skipped and all(r["status"] == "skipped" and "jax" in r["message"] for r in skipped)
+    skipped = [r for r in results["ops"]["records"] if summary.label(r) == "keras[numpy]"]
+    assert skipped and all(r["status"] == "skipped" and "numpy" in r["message"] for r in skipped)
+    assert all(isinstance(r["versions"], dict) for r in results["ops"]["records"])  # JSON, not a JSON string
+    assert results["schema"] == "scratch-parity/report/2"
     ok, failed = results["experiments"]
     assert ok["status"] == "ok" and ok["result"]["runs"]["keras"]["status"] == "skipped"
     assert ok["result"]["comparison"]["torch"]["max_abs_dloss"] < 1e-9
@@ -218,3 +222,23 @@ def test_keras_backends_to_run_in_subprocesses(monkeypatch):
     assert keras_backends.other_backends() == []  # torch not installed: no keras[torch] by default
     with pytest.raises(ValueError, match="jax"):
         keras_backends.other_backends(("jax",))
+
+
+def test_failures_name_every_reason_the_report_does_not_pass():
+    """What makes ``harness report`` exit 1: each planted failure is named; a clean result has none."""
+    clean = _op_results([record()])
+    clean["experiments"], clean["seeds"] = [], {"status": "not run"}
+    assert summary.failures(clean) == []
+    bad = _op_results([record(), record(check="dW", status="fail"), record(check="db", status="known")])
+    bad["catalogue"] = {"rows": [{"id": "bn-eps", "framework": "torch", "status": "stale"}], "error": None}
+    bad["experiments"] = [
+        {"name": "x", "status": "failed", "error": {"error": "boom"}},
+        {"name": "y", "status": "ok", "result": {"verdict": {
+            "torch": {"passed": False, "text": "parted at iteration 0"}, "keras": {"passed": True, "text": "ok"}}}}]
+    bad["seeds"] = {"status": "ok", "summary": {"equivalence": {"keras": {"equivalent": False, "p_value": 0.2}}},
+                    "runs": [{"seed": 3, "keras": {"verdict": {"passed": False, "text": "diverged at iteration 7"}}}]}
+    reasons = summary.failures(bad)
+    assert reasons == ["op-level checks: 1 fail, 0 error", "catalogue: bn-eps (torch) stale", "experiment x: boom",
+                       "experiment y / torch: parted at iteration 0",
+                       "seeds sweep: keras not shown equivalent to numpy (p = 0.2)",
+                       "seeds sweep seed 3 / keras: diverged at iteration 7"]

@@ -89,9 +89,11 @@ class ReportOptions:
 
     @property
     def op_frameworks(self):
-        """Op-level frameworks: torch and keras as asked, and "numerical" (the implementation's own
-        numerical gradients) when the NumPy reference is among the frameworks."""
-        fws = [f for f in self.frameworks if f in ("torch", "keras")]
+        """Op-level frameworks: the framework plug-ins asked for, and "numerical" (the implementation's
+        own numerical gradients) when the NumPy reference is among the frameworks."""
+        from parity.backends import plugin
+
+        fws = [f for f in self.frameworks if f in plugin.names()]
         return tuple(fws + (["numerical"] if "numpy" in self.frameworks else []))
 
 
@@ -273,7 +275,9 @@ def collect_catalogue(options):
     from parity.frameworks import missing_reason
 
     rows = []
-    for fw in (f for f in options.frameworks if f in ("torch", "keras")):
+    from parity.backends import plugin
+
+    for fw in (f for f in options.frameworks if f in plugin.names()):
         reason = missing_reason(fw)
         if reason is None:
             rows += [dict(row) for row in measure_all(frameworks=(fw,))]

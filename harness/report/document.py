@@ -428,6 +428,15 @@ def explanations(res):
 
 # --- 7 environment --------------------------------------------------------------------------------
 
+def _framework_line(d):
+    """One plug-in's environment line: its versions, then what it runs on (``Plugin.describe``)."""
+    if d.get("missing"):
+        return d["missing"]
+    versions = [str(d.get("version"))] + [f"{k[:-8]} {v}" for k, v in d.items() if k.endswith("_version") and v]
+    rest = [f"{k} {v}" for k, v in d.items() if k not in ("label", "missing", "version") and not k.endswith("_version")]
+    return f"{d.get('label')}: {', '.join(versions)}" + (f" — {', '.join(rest)}" if rest else "")
+
+
 def environment(results):
     env = results.get("environment") or {}
     blocks = [("h", 2, "7. Environment")]
@@ -435,7 +444,6 @@ def environment(results):
         blocks.append(("p", f"Not available: {env['error']['error']}"))
         return blocks
     fw = env.get("frameworks", {})
-    torch, tf, keras = fw.get("torch", {}), fw.get("tensorflow", {}), fw.get("keras", {})
     blas = env.get("blas", {}).get("blas", {})
     pools = "; ".join(f"{p.get('internal_api') or p.get('user_api')} {p.get('version') or ''} "
                       f"{p.get('num_threads')} threads" for p in env.get("threadpools", []) if "num_threads" in p)
@@ -449,14 +457,7 @@ def environment(results):
         ["NumPy", env.get("numpy", "")],
         ["BLAS", f"{blas.get('name', '?')} {blas.get('version', '')} {blas.get('openblas configuration', '')}".strip()],
         ["native thread pools", pools or "-"],
-        ["torch", f"{torch.get('version')} — {torch.get('threads')} threads, device {torch.get('device')}, "
-                  f"TF32 matmul {torch.get('tf32_matmul')}, cuDNN {torch.get('tf32_cudnn')}, deterministic "
-                  f"{torch.get('deterministic')}" if torch.get("version") else torch.get("missing", "-")],
-        ["tensorflow", f"{tf.get('version')}" + (f" — TF32 {tf.get('tf32')}, GPUs {tf.get('gpus')}" if "tf32" in tf else "")
-         if tf.get("version") else tf.get("missing", "-")],
-        ["keras", f"{keras.get('version')} (backend {keras.get('backend')}; also checked: "
-                  f"{', '.join(b for b in results['ops'].get('backends', {}) if b != keras.get('backend')) or 'none'})"
-         if keras.get("version") else keras.get("missing", "-")],
+        *[[name, _framework_line(d)] for name, d in fw.items()],
         ["numerics", json.dumps(env.get("numerics", {}), sort_keys=True)],
         ["seeds", f"op-level case seed(s) {', '.join(map(str, op_seeds)) or '-'}; experiments seed 0; sweep seeds "
                   f"{', '.join(map(str, (results.get('seeds') or {}).get('seeds', []))) or '-'}"],

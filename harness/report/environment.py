@@ -77,38 +77,11 @@ def threadpools():
 
 
 def frameworks():
-    """Versions of torch, tensorflow and keras (with its backend), and torch's device and threads."""
-    out = {}
-    if importlib.util.find_spec("torch") is not None:
-        import torch
+    """Each framework plug-in's versions, devices and switches (``Plugin.describe``), or why it
+    cannot run here."""
+    from parity.backends import plugin
 
-        out["torch"] = {"version": torch.__version__, "threads": torch.get_num_threads(),
-                        "interop_threads": torch.get_num_interop_threads(),
-                        "cuda_available": torch.cuda.is_available(),
-                        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
-                        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
-                        "tf32_cudnn": torch.backends.cudnn.allow_tf32,
-                        "deterministic": torch.are_deterministic_algorithms_enabled()}
-    else:
-        out["torch"] = {"version": None, "missing": "torch is not installed"}
-    if importlib.util.find_spec("tensorflow") is not None:
-        out["tensorflow"] = {"version": _distribution_version("tensorflow-cpu", "tensorflow"),
-                             "imported": "tensorflow" in sys.modules}
-        if "tensorflow" in sys.modules:
-            tf = sys.modules["tensorflow"]
-            out["tensorflow"].update(version=tf.__version__,
-                                     tf32=tf.config.experimental.tensor_float_32_execution_enabled(),
-                                     gpus=len(tf.config.list_physical_devices("GPU")))
-    else:
-        out["tensorflow"] = {"version": None, "missing": "tensorflow is not installed"}
-    from parity.frameworks import keras_backend, missing_reason
-
-    if importlib.util.find_spec("keras") is not None:
-        out["keras"] = {"version": _distribution_version("keras"), "backend": keras_backend(),
-                        "missing": missing_reason("keras")}
-    else:
-        out["keras"] = {"version": None, "missing": "keras is not installed"}
-    return out
+    return {p.name: p.describe() for p in plugin.plugins()}
 
 
 def _distribution_version(*names):

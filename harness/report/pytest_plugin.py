@@ -29,6 +29,7 @@ def op_results(records, impl, started):
     from parity.registry import COMPONENTS
 
     from harness.report.collect import framework_status
+    from parity.backends import plugin
     from harness.report.environment import environment
     from harness.report.summary import label
 
@@ -38,7 +39,7 @@ def op_results(records, impl, started):
     return {"schema": SCHEMA, "command": "pytest --parity-report",
             "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "durations": {"total": time.time() - started},
             "options": {"impl": impl, "op_frameworks": sorted({lb.split("[")[0] for lb in labels})},
-            "frameworks": framework_status(("numpy", "torch", "keras")),
+            "frameworks": framework_status(("numpy", *plugin.names())),
             "ops": {"records": records, "backends": {}, "error": None,
                     "no_runner": [row.name for row in COMPONENTS if _runner(row.kind) is None]},
             "catalogue": {"rows": [], "error": None}, "experiments": [], "seeds": None,

@@ -10,6 +10,7 @@
 Generic over ``Record`` fields: a new kind of row (optimizers, ...) shows up without changes.
 """
 from collections import Counter, defaultdict
+from parity.backends import plugin
 
 # Worst first: the matrix sorts by this, and a cell's status is its worst record's.
 SEVERITY = ("error", "fail", "missing", "known", "pass", "skipped")
@@ -92,8 +93,8 @@ def coverage(records, frameworks, no_runner=()):
         gaps = []
         if row.name in no_runner:
             gaps.append(f"no runner parity.runners.{row.kind}s yet")
-        for fw in ("torch", "keras"):
-            if fw in frameworks and row.builder(fw) is None:
+        for fw in plugin.names():
+            if fw in frameworks and not plugin.get(fw).missing_reason() and plugin.has(fw, row) is None:
                 gaps.append(f"no {fw} counterpart")
         per = {}
         for fw in labels:
@@ -115,8 +116,9 @@ def _reason(message):
 
 
 def _label_order(fw):
-    return (["torch", "keras", "numerical"].index(fw.split("[")[0]) if fw.split("[")[0] in
-            ("torch", "keras", "numerical") else 9, fw)
+    order = [*plugin.names(), "numerical"]
+    name = fw.split("[")[0]
+    return (order.index(name) if name in order else len(order), fw)
 
 
 def unregistered_api():

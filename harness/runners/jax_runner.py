@@ -18,10 +18,13 @@ Net (``BookNet``): ``nnx.Linear`` (kernel = W), [book batch norm: ``nnx.BatchNor
 NOTE: the gradient comes from optax's cross-entropy, not from the recorded loss: the book's
 backward, (y - t) / N, is the exact gradient of the loss WITHOUT the 1e-7.
 """
+
 import numpy as np
 
 from harness.runners.plan import check_initial_weights
 from harness.runners.record import RunRecorder, drive
+
+COST = 1.5  # ms/iteration relative to numpy on the report's runs (a jitted step; the first call compiles); for scheduling
 
 
 def _jax():

@@ -21,11 +21,14 @@ the plan's dtype while the model and optimizer are built and trained, and restor
 """
 import os
 
+
 import numpy as np
 
 from harness.runners.plan import check_initial_weights
 from harness.runners.record import RunRecorder, drive
 from parity.backends.keras import floatx
+
+COST = 2.5  # ms/iteration relative to numpy on the report's runs (a compiled step per batch and its dispatch); for scheduling
 
 
 def _keras():

@@ -56,10 +56,7 @@ def build_network(plan, impl="reference"):
     implementation = _implementation(impl)
     net = plan.experiment.network
     dotted = NET_CLASS[net["kind"]]
-    cls = implementation.get(dotted)
-    if cls is None:
-        raise NotDriveable(f"{implementation.name}: no {dotted} (needed for {plan.experiment.name})"
-                           + _import_errors(implementation, dotted), status="missing")
+    cls = _lookup(implementation, dotted, f"needed for {plan.experiment.name}")
     wanted = dict(input_size=net["input_size"], hidden_size_list=net["hidden_size_list"],
                   output_size=net["output_size"], activation=net["activation"],
                   weight_init_std=net["weight_init_std"], rng=np.random.default_rng(0), dtype=plan.dtype)
@@ -103,19 +100,21 @@ def _describe(a):
     return f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
 
 
-def _import_errors(implementation, dotted):
-    module = dotted.rpartition(".")[0]
-    error = implementation.errors.get(module)
-    return f" ({module}.py failed to import: {error})" if error else ""
+def _lookup(implementation, dotted, why):
+    """The implementation's own ``dotted`` (``parity.impl.Implementation.lookup``): "missing" where
+    it has none, "failed" where its file did not import or the code is not the user's."""
+    found = implementation.lookup(dotted)
+    if found.status == "found":
+        return found.obj
+    if found.status == "missing":
+        raise NotDriveable(f"{implementation.name}: no {dotted} ({why})", status="missing")
+    raise NotDriveable(f"{implementation.name}: {found.message}")
 
 
 def make_optimizer(spec, impl="reference"):
     """The implementation's optimizer from {"name": ..., "lr": ..., hyper...} (the book's names)."""
     implementation = _implementation(impl)
-    cls = implementation.get(f"optimizer.{spec['name']}")
-    if cls is None:
-        raise NotDriveable(f"{implementation.name}: no optimizer.{spec['name']} (the experiment trains with it)"
-                           + _import_errors(implementation, f"optimizer.{spec['name']}"), status="missing")
+    cls = _lookup(implementation, f"optimizer.{spec['name']}", "the experiment trains with it")
     hyper = {k: v for k, v in spec.items() if k != "name"}
     try:
         return cls(**hyper)

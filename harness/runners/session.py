@@ -71,11 +71,30 @@ def register_runner(name, module, function="run", runs_impl=False, cost=1.0):
         FRAMEWORKS.append(name)
 
 
-# cost: measured ms/iteration relative to numpy on the report's runs (keras ~2.5x: a compiled step
-# per train_on_batch call and its dispatch).
-register_runner("numpy", "harness.runners.numpy_runner", "run_numpy", runs_impl=True, cost=1.0)
-register_runner("torch", "harness.runners.torch_runner", "run_torch", cost=1.1)
-register_runner("keras", "harness.runners.keras_runner", "run_keras", cost=2.5)
+def _discover():
+    """The reference's runner, then one per framework plug-in (``parity.backends.plugin``) that has
+    a training runner ``harness/runners/<name>_runner.py`` with ``run_<name>`` and ``COST`` (its
+    measured ms/iteration relative to numpy on the report's runs, for scheduling): adding a
+    framework's runner is adding that file."""
+    import ast
+    import importlib.util
+
+    from parity.backends import plugin
+
+    register_runner("numpy", "harness.runners.numpy_runner", "run_numpy", runs_impl=True, cost=1.0)
+    for p in plugin.plugins():
+        spec = importlib.util.find_spec(f"harness.runners.{p.name}_runner")
+        if spec is None or not spec.origin:
+            continue
+        cost = 1.0
+        with open(spec.origin, encoding="utf-8") as f:  # read COST without importing the framework
+            for node in ast.parse(f.read()).body:
+                if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "COST" for t in node.targets):
+                    cost = float(ast.literal_eval(node.value))
+        register_runner(p.name, f"harness.runners.{p.name}_runner", f"run_{p.name}", cost=cost)
+
+
+_discover()
 
 
 def runner_entry(framework):
@@ -319,11 +338,9 @@ def run_seeds(experiment, data, frameworks=FRAMEWORKS, dtype="float64", seeds=ra
 
 
 def environment():
-    versions = {"python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform()}
-    for name in ("torch", "keras", "tensorflow", "jax"):
-        module = importlib.sys.modules.get(name)
-        if module is not None:
-            versions[name] = getattr(module, "__version__", "?")
+    from parity.backends.plugin import versions as plugin_versions
+
+    versions = {**plugin_versions(), "platform": platform.platform()}
     from parity import numerics
 
     from harness.runners.threads import per_run

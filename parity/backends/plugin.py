@@ -44,6 +44,8 @@ class Plugin:
     versions: modules whose ``__version__`` records carry.
     preload: modules the check's fork server may import once before it forks children (imports
         that start no threads; JAX, for one, must not run a computation before a fork).
+    environment: () -> {what: value} for the report's environment section (devices, threads,
+        TF32 switches); the versions of ``versions`` are added to it.
     about: one line for the report.
     """
     name: str
@@ -54,6 +56,7 @@ class Plugin:
     devices: tuple = ("cpu",)
     versions: tuple = ()
     preload: tuple = ()
+    environment: Optional[Callable] = None
     about: str = ""
     modules: dict = field(default_factory=lambda: {"layer": "layers", "function": "layers",
                                                    "optimizer": "optimizers", "initializer": "initializers"})
@@ -75,6 +78,24 @@ class Plugin:
 
     def device_for(self, device):
         return device if device in self.devices else "cpu"
+
+    def describe(self):
+        """{version(s), what it runs on, "missing": why not} for the report's environment section."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        out = {"label": self.label(), "missing": self.missing_reason()}
+        for name in self.versions:
+            try:
+                out[f"{name}_version" if name != self.name else "version"] = version(
+                    {"tensorflow": "tensorflow-cpu"}.get(name, name))
+            except PackageNotFoundError:
+                try:
+                    out[f"{name}_version" if name != self.name else "version"] = version(name)
+                except PackageNotFoundError:
+                    out.setdefault("version", None) if name == self.name else None
+        if self.environment is not None and out["missing"] is None:
+            out.update(self.environment())
+        return out
 
 
 _PLUGINS = None
@@ -129,6 +150,8 @@ def has(framework, row):
     """The builder name of ``row`` in the framework's package, or None where it has none.
     Imports the framework (call it where it can run)."""
     p = get(framework)
+    if row.kind not in p.modules:  # a kind no framework has a counterpart for (the numerical gradient)
+        return None
     module = p.module(row.kind)
     if row.kind == "optimizer":
         return row.builder if row.builder in getattr(module, "BOOK_OPTIMIZERS", ()) else None

@@ -88,7 +88,7 @@ def test_budget_rule_full_where_anchored_on_the_data_set_else_shortened():
     assert plan_iterations(sigmoid, "fashion-mnist", ReportOptions(), 10000)[0] == 10000  # default: full
     assert plan_iterations(relu, "fashion-mnist", ReportOptions(iters=50), 10000) == (50, "--iters: 50 of 10,000 iterations")
     with pytest.raises(ValueError, match="frameworks"):
-        ReportOptions(frameworks=("numpy", "jax"))
+        ReportOptions(frameworks=("numpy", "mxnet"))
 
 
 # --- rendering ------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
     keras = results["frameworks"]["keras"]
     assert not keras["available"] and "numpy" in keras["reason"]
     labels = {summary.label(r) for r in results["ops"]["records"] if r["status"] != "skipped"}
-    assert labels == {"torch", "keras[torch]", "numerical"}
+    assert labels == {"torch", "keras[torch]", "jax", "numerical"}
     assert {r["component"] for r in results["ops"]["records"]} == {"Affine", "Relu", "softmax"}
     skipped = [r for r in results["ops"]["records"] if summary.label(r) == "keras[numpy]"]
     assert skipped and all(r["status"] == "skipped" and "numpy" in r["message"] for r in skipped)
@@ -178,7 +178,7 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
                  "loss_two_layer_relu.csv"):
         assert (out / name).stat().st_size > 0, name
     curve = (out / "loss_two_layer_relu.csv").read_text().splitlines()
-    assert curve[0] == "iter,loss_numpy,loss_torch" and len(curve) == 31
+    assert curve[0] == "iter,loss_numpy,loss_torch,loss_jax" and len(curve) == 31
 
 
 def _faulty_implementation(tmp_path):

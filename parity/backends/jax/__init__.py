@@ -7,7 +7,13 @@ float32 numbers. The flag is process-wide. Importing this package itself imports
 """
 from parity.backends.plugin import Plugin
 
-PLUGIN = Plugin("jax", 3, ("jax", "flax", "optax"), preload=("jax", "flax.nnx", "optax"), versions=("jax", "flax", "optax"),
+def _environment():
+    import jax
+
+    return {"devices": [str(d) for d in jax.devices()], "x64": bool(jax.config.jax_enable_x64)}
+
+
+PLUGIN = Plugin("jax", 3, ("jax", "flax", "optax"), preload=("jax", "flax.nnx", "optax"), versions=("jax", "flax", "optax"), environment=_environment,
                 about="JAX with Flax NNX and optax, jax.vjp")
 
 

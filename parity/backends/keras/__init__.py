@@ -35,8 +35,18 @@ def _backend_installed(device):
     return None
 
 
+def _environment():
+    """The backend, and TensorFlow's TF32 switch and GPUs where it is imported (importing it costs seconds)."""
+    out = {"backend": backend_name()}
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        out.update(tf32=tf.config.experimental.tensor_float_32_execution_enabled(),
+                   gpus=len(tf.config.list_physical_devices("GPU")))
+    return out
+
+
 PLUGIN = Plugin("keras", 2, ("keras",), variant=backend_name, requirement=_backend_installed,
-                preload=("keras",), versions=("keras", "tensorflow"), about="Keras 3 on the backend KERAS_BACKEND selects")
+                preload=("keras",), versions=("keras", "tensorflow"), environment=_environment, about="Keras 3 on the backend KERAS_BACKEND selects")
 
 
 def load_keras():

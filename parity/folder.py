@@ -13,6 +13,8 @@ package's own modules, and nothing else does (``common.trainer`` without a ``tra
 ImportError, never some other ``common``); afterwards ``sys.modules`` and ``sys.path`` are exactly
 as before. All its ``.py`` files are imported then.
 
+A file that does top-level work (a training script beside the book's modules) is read for its
+definitions and never run, as a script is (``parity.definitions``); what it left out is listed.
 A file that does not import is a Problem ("import-error": the file, the line, and where the
 cause is another file of the folder, that file's line and error); an import that reaches book code
 outside the folder is a Problem too ("outside-import", ``parity.provenance``), and taints its
@@ -74,14 +76,64 @@ def _stems(root):
                   and f[:-3].isidentifier())
 
 
+# The files that make a folder a book-style common/ package (a chapter folder has only scripts).
+CORE_MODULES = ("layers", "functions", "optimizer", "gradient", "util")
+
+
 def book_dir(path):
-    """The folder that holds the book's files: ``path`` itself or ``path/common``."""
+    """The folder that holds the book's files: ``path`` itself or ``path/common``; None where
+    neither holds one of the book's core files (``CORE_MODULES``)."""
     for candidate in (path, os.path.join(path, "common")):
-        if any(os.path.isfile(os.path.join(candidate, f"{m}.py")) for m in BOOK_MODULES):
+        if any(os.path.isfile(os.path.join(candidate, f"{m}.py")) for m in CORE_MODULES):
             return os.path.abspath(candidate)
-    raise ValueError(f"implementation directory {path!r} holds none of the book's files "
-                     f"({', '.join(m + '.py' for m in BOOK_MODULES[:5])}, ...), nor does "
-                     f"{os.path.join(path, 'common')!r}")
+    return None
+
+
+SCRIPT_WORK = ("a loop", "a call", "a with block")  # importing never runs a main block anyway
+
+
+def _does_work(path):
+    """The definitions reading of a file (``parity.definitions``) where it does work at top level
+    (a training script in the folder), else None: such a file is read, never run."""
+    from parity import definitions
+
+    with open(path, encoding="utf-8", errors="replace") as f:
+        source = f.read()
+    cell = definitions.Cell(1, source, label=os.path.basename(path), filename=path)
+    reading = definitions.read([cell])
+    # a script: a top-level loop, call or with block (a module may compute its constants with calls)
+    work = [o for o in reading.left_out if o.why in SCRIPT_WORK]
+    return reading if work and not reading.errors else None
+
+
+class _DefinitionsLoader(importlib.abc.Loader):
+    """Loads a folder's file that does top-level work by running only its kept statements."""
+
+    def __init__(self, reading):
+        self.reading = reading
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        import ast
+
+        for s in self.reading.kept:
+            if s.kind == "path":
+                continue  # the folder's own modules resolve through the aliases already
+            exec(compile(ast.Module([s.node], type_ignores=[]), module.__file__, "exec"), module.__dict__)  # noqa: S102
+
+
+class _WorkFiles(importlib.abc.MetaPathFinder):
+    def __init__(self, pkg_name, readings, root):
+        self.pkg_name, self.readings, self.root = pkg_name, readings, root
+
+    def find_spec(self, fullname, path=None, target=None):
+        head, _, stem = fullname.rpartition(".")
+        if head != self.pkg_name or stem not in self.readings:
+            return None
+        return importlib.util.spec_from_file_location(fullname, os.path.join(self.root, f"{stem}.py"),
+                                                      loader=_DefinitionsLoader(self.readings[stem]))
 
 
 def _tail(error, lines=6):
@@ -107,6 +159,9 @@ _LOADED = {}
 
 def _load_directory(path):
     root = book_dir(path)
+    if root is None:
+        raise ValueError(f"implementation directory {path!r} holds none of the book's files "
+                         f"({', '.join(m + '.py' for m in CORE_MODULES)}), nor does {os.path.join(path, 'common')!r}")
     if root in _LOADED:
         return _LOADED[root]
     pkg_name = "_parity_impl_" + hashlib.sha1(root.encode()).hexdigest()[:12]
@@ -123,6 +178,11 @@ def _load_directory(path):
     own_name = os.path.basename(root)
     internal = frozenset({"common", pkg_name, *stems} | ({own_name} if own_name.isidentifier() else set()))
     impl = Implementation(root, package, root=root, internal=internal, kind="folder")
+    readings = {stem: r for stem in stems if (r := _does_work(os.path.join(root, f"{stem}.py"))) is not None}
+    for r in readings.values():
+        impl.left_out += [o for o in r.left_out]
+    work_files = _WorkFiles(pkg_name, readings, root)
+    sys.meta_path.insert(0, work_files)
     with aliases(pkg_name, package, stems, root, own_name):
         if pkg_spec.loader is not None:
             try:
@@ -134,6 +194,7 @@ def _load_directory(path):
                 setattr(package, stem, importlib.import_module(f"{pkg_name}.{stem}"))
             except Exception as e:  # noqa: BLE001 -- a file that does not import is an error, named
                 impl.problems.append(_import_problem(stem, e, root))
+    sys.meta_path.remove(work_files)
     files = {s: os.path.join(root, f"{s}.py") for s in stems}
     if os.path.isfile(init):
         files["__init__"] = init

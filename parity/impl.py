@@ -284,6 +284,8 @@ def load_implementation(spec="reference"):
     if os.path.isfile(spec) and spec.endswith((".ipynb", ".py")):
         return notebook.load_notebook(spec)
     if os.path.isdir(spec) and not _is_installed_package_here(spec):
+        if folder.book_dir(spec) is None and any(f.endswith(".py") for f in os.listdir(spec)):
+            return notebook.load_scripts(spec)  # a chapter folder: scripts that import ../common
         return folder.load_folder(spec)
     if os.sep in spec or spec.endswith((".py", ".ipynb")) or not all(p.isidentifier() for p in spec.split(".")):
         raise ValueError(f"implementation {spec!r}: no such file or directory (give a folder holding layers.py, "

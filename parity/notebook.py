@@ -183,20 +183,29 @@ def _error_line(error, filename, default):
     return line
 
 
-def load_notebook(path):
-    """The Implementation of the notebook or script at ``path`` (read once per process)."""
+def load_scripts(folder):
+    """A folder of scripts (the book's chapter folders: ``simple_convnet.py`` beside
+    ``train_convnet.py``, both importing ``../common``): every ``.py`` file read as a script, one
+    namespace, each definition labelled with its file and line."""
+    return load_notebook(folder, scripts=True)
+
+
+def load_notebook(path, scripts=False):
+    """The Implementation of the notebook or script at ``path`` (read once per process); with
+    ``scripts``, of every script in the folder ``path``."""
     path = os.path.abspath(path)
     if path in _LOADED:
         return _LOADED[path]
-    folder = os.path.dirname(path)
-    kind = "script" if path.endswith(".py") else "notebook"
+    folder = path if scripts else os.path.dirname(path)
+    kind = "script" if scripts or path.endswith(".py") else "notebook"
     name = "_parity_nb_" + hashlib.sha1(path.encode()).hexdigest()[:12]
     namespace = types.ModuleType(name)
     namespace.__file__ = path
     sys.modules[name] = namespace
     impl = Implementation(path, _namespace_package(name, namespace), kind=kind, own_dirs=(folder,))
     try:
-        cells = cells_of(path)
+        cells = [c for f in sorted(os.listdir(path)) if f.endswith(".py") and not f.startswith(".")
+                 for c in cells_of(os.path.join(path, f))] if scripts else cells_of(path)
     except Exception as e:  # noqa: BLE001 -- not JSON, not a notebook, unreadable: named, not raised
         impl.problems.append(Problem("read-error", "", os.path.basename(path), 0,
                                      f"cannot be read as a {kind}: {type(e).__name__}: {e}"))
@@ -204,9 +213,6 @@ def load_notebook(path):
         return impl
     reading = defs_.read(cells)
     impl.left_out = reading.left_out
-    for where, defined, names in reading.unbound:
-        impl.notes.append(f"{where}: {defined} uses {', '.join(names)}, which no kept cell defines or imports "
-                          f"(calling it will raise NameError)")
     for err in reading.errors:
         impl.problems.append(Problem("read-error", err.cell, _cell_file(err.where), _cell_line(err.where), err.message))
     setup = _PathSetup(folder)
@@ -236,6 +242,11 @@ def load_notebook(path):
             if callable(obj) and s.kind in ("def", "class", "constant", "block"):
                 impl.definitions.setdefault(bound, []).append(Definition(obj, s.cell.name if kind == "notebook"
                                                                          else f"{s.cell.label}:{s.line}"))
+    for where, defined, names in reading.unbound:  # star imports bind names no reading can see: ask the namespace
+        names = [n for n in names if n not in namespace.__dict__]
+        if names:
+            impl.notes.append(f"{where}: {defined} uses {', '.join(names)}, which no kept cell defines or imports "
+                              f"(calling it will raise NameError)")
     _adopt_imported(impl, namespace, folder, setup)
     impl.own_dirs = tuple(dict.fromkeys([folder, *setup.dirs]))
     _LOADED[path] = impl

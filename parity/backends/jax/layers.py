@@ -203,17 +203,24 @@ def _book_cross_entropy(y, t):
     return -jnp.sum(jnp.log(picked + BOOK_EPS)) / y.shape[0]
 
 
-def softmax_with_loss(arrays, hyper, dtype, device="cpu"):
-    """forward: the book's loss in jnp; gradient: autodiff of optax's softmax cross-entropy (mean)."""
+def _optax_cross_entropy(x, t):
+    if t.shape == x.shape:
+        return jnp.mean(optax.softmax_cross_entropy(x, t))
+    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(x, t))
+
+
+def softmax_with_loss(arrays, hyper, dtype, device="cpu", forward_loss="book"):
+    """forward: the book's loss in jnp (``forward_loss="optax"``: optax's softmax cross-entropy,
+    which has no 1e-7); gradient: autodiff of optax's softmax cross-entropy (mean)."""
+    if forward_loss not in ("book", "optax"):
+        raise ValueError(f"softmax_with_loss: forward_loss must be 'book' or 'optax', got {forward_loss!r}")
+
     def forward(x, t):
+        if forward_loss == "optax":
+            return _optax_cross_entropy(x, t)
         return _book_cross_entropy(nnx.softmax(x, axis=-1), t)
 
-    def loss_for_gradient(x, t):
-        if t.shape == x.shape:
-            return jnp.mean(optax.softmax_cross_entropy(x, t))
-        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(x, t))
-
-    return Counterpart(fn=forward, grad_fn=loss_for_gradient)
+    return Counterpart(fn=forward, grad_fn=_optax_cross_entropy)
 
 
 def book_batch_norm(num_features, dtype="float64", momentum=0.9, epsilon=1e-6, use_fast_variance=False,
@@ -258,10 +265,13 @@ def batch_normalization(arrays, hyper, dtype, device="cpu", **config):
         module=bn)
 
 
-def dropout(arrays, hyper, dtype, device="cpu"):
-    """The book's dropout with its mask injected: train x * mask, test x * (1 - ratio)."""
+def dropout(arrays, hyper, dtype, device="cpu", inverted=False):
+    """The book's dropout with its mask injected: train x * mask, test x * (1 - ratio).
+    inverted: ``nnx.Dropout`` with that mask, train x * mask / (1 - rate), deterministic x."""
     mask = tensor(np.asarray(arrays["mask"], dtype=dtype), device)
     keep = 1.0 - hyper["dropout_ratio"]  # a Python float is weakly typed in JAX: x keeps its dtype
+    if inverted:
+        return Counterpart(fn=lambda x: x * mask / keep, eval_fn=lambda x: x, stored=_stored(mask=mask))
     return Counterpart(fn=lambda x: x * mask, eval_fn=lambda x: x * keep, stored=_stored(mask=mask))
 
 

@@ -20,17 +20,17 @@ jax = configure()
 import optax  # noqa: E402
 
 
-def drive_jax(row, params0, grads, dtype, device="cpu", optimizer=None):
+def drive_jax(row, params0, grads, dtype, device="cpu", optimizer=None, **config):
     """[(params, state)] per step and the dtypes the optax state holds.
 
-    optimizer: an optax GradientTransformation to drive instead of ``make_optimizer``'s (the
-    catalogue passes ``optimizers.optax_default(...)`` to measure optax's defaults); its state is
-    read with the same ``book_state`` (the field names are optax's either way)."""
+    config: ``make_optimizer``'s catalogue arguments (optax's own defaults, measured by
+    ``parity.catalogue``); optimizer: an optax GradientTransformation to drive instead (the
+    tests' planted faults); its state is read with the same ``book_state``."""
     name = row.builder
     hyper = row.config.get("hyper", {})
     lam = row.config.get("weight_decay_lambda", 0.0)
     tx = optimizer or backend.make_optimizer(name, weight_decay_lambda=lam, dtype=dtype,
-                                             no_decay=[k for k in params0 if not book.decayed(k)], **hyper)
+                                             no_decay=[k for k in params0 if not book.decayed(k)], **config, **hyper)
     where = jax_device(device)
     params = {k: jax.device_put(np.asarray(v, dtype=dtype), where) for k, v in params0.items()}
     state = tx.init(params)

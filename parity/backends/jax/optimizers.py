@@ -84,7 +84,8 @@ def decay_mask(no_decay):
     return mask
 
 
-def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyper):
+def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, optax_kwargs=None, adam_eps="book_schedule",
+                   weight_decay="coupled", **hyper):
     """An optax GradientTransformation whose update is the book's ``<name>().update``.
 
     name: "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop" or "Adam" (the book's classes).
@@ -93,43 +94,55 @@ def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyp
     dtype: the parameters' dtype; Adam's per-step epsilon is held in it (None: the highest
         dtype of the parameters, optax's choice).
     hyper: the book's constructor arguments; missing ones take the book's defaults.
+    The catalogue's configurations (optax's own defaults, measured by ``parity.catalogue``):
+    ``optax_kwargs`` override the constructor's keyword arguments (``{"eps": 1e-8,
+    "eps_in_sqrt": True}``; a value None: optax's default); ``adam_eps="constant"``: ``optax.adam``
+    with a constant eps (optax's default 1e-8); ``weight_decay="decoupled"``: ``optax.adamw``
+    (W -= lr * lambda * W outside the adaptive step).
     """
     h = book_hyper(name, hyper)
     lr = float(h["lr"])
+    if weight_decay not in ("coupled", "decoupled"):
+        raise ValueError(f"optax {name}: weight_decay must be 'coupled' or 'decoupled', got {weight_decay!r}")
+    if weight_decay == "decoupled" and name != "Adam":
+        raise ValueError(f"optax {name}: weight_decay='decoupled' (decoupled decay is optax.adamw only)")
     if name == "SGD":
-        tx = optax.sgd(lr)
+        make, kwargs = optax.sgd, {}
     elif name in ("Momentum", "Nesterov"):
-        tx = optax.sgd(lr, momentum=float(h["momentum"]), nesterov=(name == "Nesterov"))
+        make, kwargs = optax.sgd, {"momentum": float(h["momentum"]), "nesterov": name == "Nesterov"}
     elif name == "AdaGrad":
-        tx = optax.adagrad(lr, initial_accumulator_value=0.0, eps=INSIDE_SQRT_EPS)
+        make, kwargs = optax.adagrad, {"initial_accumulator_value": 0.0, "eps": INSIDE_SQRT_EPS}
     elif name == "RMSprop":
-        tx = optax.rmsprop(lr, decay=float(h["decay_rate"]), eps=BOOK_EPS, initial_scale=0.0, eps_in_sqrt=False,
-                           centered=False, momentum=None)
+        make, kwargs = optax.rmsprop, {"decay": float(h["decay_rate"]), "eps": BOOK_EPS, "initial_scale": 0.0,
+                                       "eps_in_sqrt": False, "centered": False, "momentum": None}
     else:
+        if adam_eps not in ("book_schedule", "constant"):
+            raise ValueError(f"optax Adam: adam_eps must be 'book_schedule' or 'constant', got {adam_eps!r}")
         # NOTE: only eps is injected (a schedule); lr, b1, b2 stay Python floats. Injected, they
         # would be cast to the parameters' dtype FIRST and 1 - b2 computed there: in float32
         # 1 - float32(0.999) is 9.9998713e-4, not the book's float32(1 - 0.999) (measured: v off by
         # 5e-3 absolute, 5e-7 relative, at the trajectory's large step).
         b2 = float(h["beta2"])
-        tx = optax.inject_hyperparams(optax.adam, static_args=("learning_rate", "b1", "b2", "eps_root"))(
-            learning_rate=lr, b1=float(h["beta1"]), b2=b2, eps=book_adam_eps(b2, dtype), eps_root=0.0)
-    if weight_decay_lambda:
+        base = optax.adamw if weight_decay == "decoupled" else optax.adam
+        kwargs = {"b1": float(h["beta1"]), "b2": b2, "eps_root": 0.0}
+        if weight_decay == "decoupled":
+            kwargs.update(weight_decay=float(weight_decay_lambda), mask=decay_mask(no_decay))
+        if adam_eps == "constant":
+            make = base
+        else:
+            static = ("learning_rate", "b1", "b2", "eps_root") + (("mask", "weight_decay") if weight_decay == "decoupled"
+                                                                  else ())
+            make = optax.inject_hyperparams(base, static_args=static)
+            kwargs["eps"] = book_adam_eps(b2, dtype)
+    for key, value in (optax_kwargs or {}).items():
+        if value is None:
+            kwargs.pop(key, None)  # optax's own default
+        else:
+            kwargs[key] = value
+    tx = make(learning_rate=lr, **kwargs)
+    if weight_decay_lambda and weight_decay == "coupled":
         tx = optax.chain(optax.add_decayed_weights(float(weight_decay_lambda), mask=decay_mask(no_decay)), tx)
     return tx
-
-
-# What a user writes porting the book's optimizer to optax plainly (book lr and decay rates,
-# optax's own epsilons and accumulators), measured against the book by the catalogue.
-def optax_default(name, **hyper):
-    """optax's optimizer of that name with the book's lr / betas / decay and optax's defaults otherwise."""
-    h = book_hyper(name, hyper)
-    if name == "AdaGrad":
-        return optax.adagrad(h["lr"])                           # initial accumulator 0.1, eps 1e-7 inside sqrt
-    if name == "RMSprop":
-        return optax.rmsprop(h["lr"], decay=h["decay_rate"])    # eps 1e-8 inside sqrt
-    if name == "Adam":
-        return optax.adam(h["lr"], b1=h["beta1"], b2=h["beta2"])  # eps 1e-8 on sqrt(v_hat)
-    return make_optimizer(name, **hyper)
 
 
 # The book's state attribute -> (optax state field, factor: "neg_lr" for v = -lr * trace).
@@ -166,12 +179,13 @@ def stored_dtypes(opt_state):
     return out
 
 
-__all__ = ["BOOK_OPTIMIZERS", "book_adam_eps", "book_hyper", "book_state", "decay_mask", "make_optimizer", "optax_default",
+__all__ = ["BOOK_OPTIMIZERS", "book_adam_eps", "book_hyper", "book_state", "decay_mask", "make_optimizer",
            "stored_dtypes"]
 
 
-def drive(row, params0, grads, dtype, device="cpu", optimizer=None):
-    """The optimizer check's optax side (``parity.runners.optimizers``): see ``optimizer_driver``."""
+def drive(row, params0, grads, dtype, device="cpu", **config):
+    """The optimizer check's optax side (``parity.runners.optimizers``): see ``optimizer_driver``;
+    config: ``make_optimizer``'s catalogue arguments (optax_kwargs, adam_eps, weight_decay)."""
     from parity.backends.jax.optimizer_driver import drive_jax
 
-    return drive_jax(row, params0, grads, dtype, device, optimizer=optimizer)
+    return drive_jax(row, params0, grads, dtype, device, **config)

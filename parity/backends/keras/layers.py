@@ -1,8 +1,9 @@
 """Keras 3 counterparts of the book's layers and functions, on whichever backend ``KERAS_BACKEND``
 selects (tensorflow, torch or jax), configured to the book's semantics.
 
-Each builder is ``builder(arrays, hyper, dtype, device) -> Counterpart`` (see
-``parity.backends.counterpart``). Every layer is created with ``dtype=`` the dtype under test (a
+Each builder is ``builder(arrays, hyper, dtype, device, **config) -> Counterpart`` (see
+``parity.backends.counterpart``); ``config`` defaults to the book-matching configuration, the
+catalogue (``parity.catalogue``) passes Keras' own defaults to measure them. Every layer is created with ``dtype=`` the dtype under test (a
 Keras layer casts its inputs to its compute dtype, float32 by default). Weights are copied from the
 book's arrays: ``Dense.kernel = W``; ``Conv2D.kernel`` (HWIO) ``= W.transpose(2, 3, 1, 0)``.
 Convolution and pooling run channels-last (TensorFlow's CPU kernels have no NCHW): the book's NCHW
@@ -24,7 +25,7 @@ Where Keras' default differs from the book:
 import numpy as np
 
 from parity.backends.counterpart import Counterpart
-from parity.backends.keras import load_keras
+from parity.backends.keras import autodiff, load_keras
 
 keras = load_keras()
 ops = keras.ops
@@ -57,85 +58,17 @@ def variable_numpy(variable):
     return to_numpy(value)  # torch tensor or jax.Array
 
 
-class _RecordingScope(keras.StatelessScope):
-    """A StatelessScope that also keeps the Variables assigned inside it (BN moving statistics),
-    so their new values can be returned from a traced function and assigned afterwards."""
-
-    def __init__(self, state_mapping):
-        super().__init__(state_mapping=state_mapping)
-        self.assigned = {}
-
-    def add_update(self, update):
-        super().add_update(update)
-        self.assigned[id(update[0])] = update[0]
-
-
-def _jax_vjp(fn, xs, cs, params, dout):
-    """(output, [d input, ..., d param, ...]) by ``jax.vjp`` through a Keras function on the JAX backend.
-
-    The parameters' values are passed in through a ``StatelessScope(state_mapping=...)`` (Keras'
-    own stateless-call mechanism: JAX can only differentiate values it is given, not Variables
-    read inside ``fn``); variables ``fn`` assigns (batch-norm moving mean / variance) are taken
-    out of the scope as auxiliary output and assigned after the trace, as Keras' JAX trainer does.
-    """
-    import jax
-
-    variables = list(params.values())
-    updated = []
-
-    def pure(x_values, p_values):
-        with _RecordingScope(list(zip(variables, p_values))) as scope:
-            out = fn(*x_values, *cs)
-        updated[:] = [v for k, v in scope.assigned.items() if all(k != id(p) for p in variables)]
-        return out, [scope.get_current_value(v) for v in updated]
-
-    out, vjp, new_values = jax.vjp(pure, list(xs), [v.value for v in variables], has_aux=True)
-    for variable, value in zip(updated, new_values):
-        variable.assign(value)
-    d_inputs, d_params = vjp(ops.cast(tensor(dout), out.dtype))
-    return out, list(d_inputs) + list(d_params)
-
-
 def grad(fn, inputs, params, dout, constants=None, device="cpu"):
-    """Forward ``fn`` and its gradients by the backend's autodiff (tf.GradientTape, torch autograd,
-    or jax.vjp through a StatelessScope, see ``_jax_vjp``).
+    """Forward ``fn`` and its gradients by the backend's autodiff (``parity.backends.keras.autodiff``).
 
     inputs: {name: NumPy} differentiated, constants: {name: NumPy} not, passed to ``fn`` positionally
-    in that order; params: {name: keras
-    Variable}; dout: the upstream gradient (NumPy). Returns (output, {input name: grad},
-    {param name: grad in Keras layout}) as NumPy.
+    in that order; params: {name: keras Variable}; dout: the upstream gradient (NumPy). Returns
+    (output, {input name: grad}, {param name: grad in Keras layout}) as NumPy.
     """
-    constants = constants or {}
-    if backend() == "tensorflow":
-        import tensorflow as tf
-
-        xs = {k: tensor(v) for k, v in inputs.items()}
-        cs = {k: tensor(v) for k, v in constants.items()}
-        with tf.GradientTape() as tape:
-            for x in xs.values():
-                tape.watch(x)
-            out = fn(*xs.values(), *cs.values())
-        sources = [*xs.values(), *(p.value for p in params.values())]
-        grads = tape.gradient(out, sources, output_gradients=tf.cast(tensor(dout), out.dtype),
-                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    elif backend() == "torch":
-        import torch
-
-        xs = {k: tensor(v).requires_grad_(True) for k, v in inputs.items()}
-        cs = {k: tensor(v) for k, v in constants.items()}
-        out = fn(*xs.values(), *cs.values())
-        sources = [*xs.values(), *(p.value for p in params.values())]
-        grads = torch.autograd.grad(out, sources, grad_outputs=tensor(dout).to(out.dtype), allow_unused=True)
-        grads = [torch.zeros_like(s) if g is None else g for s, g in zip(sources, grads)]
-    elif backend() == "jax":
-        xs = {k: tensor(v) for k, v in inputs.items()}
-        cs = [tensor(v) for v in constants.values()]
-        out, grads = _jax_vjp(fn, xs.values(), cs, params, dout)
-    else:
-        raise ValueError(f"keras backend {backend()!r}: gradients implemented for tensorflow, torch and jax")
-    as_np = [to_numpy(g) for g in grads]
-    n = len(xs)
-    return to_numpy(out), dict(zip(xs, as_np[:n])), dict(zip(params, as_np[n:]))
+    xs = {k: tensor(v) for k, v in inputs.items()}
+    cs = [tensor(v) for v in (constants or {}).values()]
+    out, d_inputs, d_params = autodiff.vjp(fn, xs.values(), params.values(), tensor(dout), cs)
+    return (to_numpy(out), dict(zip(xs, map(to_numpy, d_inputs))), dict(zip(params, map(to_numpy, d_params))))
 
 
 def evaluate(fn, inputs, constants=None, device="cpu"):
@@ -205,36 +138,80 @@ def _book_cross_entropy(y, t):
     return -ops.sum(ops.log(picked + 1e-7)) / y.shape[0]
 
 
-def softmax_with_loss(arrays, hyper, dtype, device="cpu"):
-    """forward: the book's loss in keras.ops; gradient: autodiff of Keras' cross-entropy (mean)."""
+def _keras_loss(kind, sparse, from_logits, dtype):
+    """The cross-entropy a Keras user writes: the loss FUNCTION (computes in its inputs' dtype) or
+    the loss CLASS (``CategoricalCrossentropy()``: casts its inputs to ``dtype``, default floatx,
+    float32), sparse (labels) or dense (one-hot), per row or averaged."""
+    if kind == "function":
+        fn = keras.losses.sparse_categorical_crossentropy if sparse else keras.losses.categorical_crossentropy
+        return lambda t, y: ops.mean(fn(t, y, from_logits=from_logits))
+    if kind == "class":
+        cls = keras.losses.SparseCategoricalCrossentropy if sparse else keras.losses.CategoricalCrossentropy
+        return cls(from_logits=from_logits, dtype=dtype)
+    raise ValueError(f"keras loss: kind must be 'function' or 'class', got {kind!r}")
+
+
+def softmax_with_loss(arrays, hyper, dtype, device="cpu", gradient_loss="function", loss_dtype=None,
+                      from_logits=True, gradient_input="logits"):
+    """forward: the book's loss in keras.ops; gradient: autodiff of Keras' cross-entropy (mean).
+
+    gradient_loss: "function" (``categorical_crossentropy``) or "class" (``CategoricalCrossentropy``,
+    computing in ``loss_dtype``, None: floatx); from_logits and gradient_input ("logits" or
+    "softmax": the scores go through ``ops.softmax`` first) as a user writes them."""
     def forward(x, t):
         return _book_cross_entropy(ops.softmax(x, axis=-1), t)
 
     def loss_for_gradient(x, t):
-        if tuple(t.shape) == tuple(x.shape):
-            per_row = keras.losses.categorical_crossentropy(t, x, from_logits=True)
-        else:
-            per_row = keras.losses.sparse_categorical_crossentropy(t, x, from_logits=True)
-        return ops.mean(per_row)
+        loss = _keras_loss(gradient_loss, tuple(t.shape) != tuple(x.shape), from_logits, loss_dtype)
+        scores = ops.softmax(x, axis=-1) if gradient_input == "softmax" else x
+        return loss(t, scores)
 
     return Counterpart(fn=forward, grad_fn=loss_for_gradient)
 
 
-def book_batch_norm(momentum=0.9, dtype="float64"):
+def book_batch_norm(momentum=0.9, dtype="float64", epsilon=1e-6, moving_variance_initializer="zeros", axis=-1,
+                    per_channel=False):
     """keras BatchNormalization with the book's semantics on (N, D) input.
 
     momentum 0.9 (Keras writes momentum the book's way: new = momentum * old + (1 - momentum) *
     batch), epsilon 1e-6, moving mean and variance from zeros; the batch variance is biased, as
     the book's. For 4-D book input flatten to (N, C*H*W) first (the book normalizes per activation).
+    per_channel: ``axis=1`` without scale and center (statistics per channel of NCHW input, the
+    book's per-activation gamma / beta applied after it; Keras' way of normalizing images); the
+    builder's ``per_channel`` is the number of channels C.
     """
-    return keras.layers.BatchNormalization(axis=-1, momentum=momentum, epsilon=1e-6,
+    return keras.layers.BatchNormalization(axis=1 if per_channel else axis, momentum=momentum, epsilon=epsilon,
+                                           center=not per_channel, scale=not per_channel,
                                            moving_mean_initializer="zeros",
-                                           moving_variance_initializer="zeros", dtype=dtype)
+                                           moving_variance_initializer=moving_variance_initializer, dtype=dtype)
 
 
-def batch_normalization(arrays, hyper, dtype, device="cpu"):
+def batch_normalization(arrays, hyper, dtype, device="cpu", momentum=None, epsilon=1e-6,
+                        moving_variance_initializer="zeros", per_channel=False):
+    """The book's BatchNormalization on ``keras.layers.BatchNormalization``; the keyword arguments in
+    Keras' terms (its defaults: momentum 0.99, epsilon 1e-3, moving_variance_initializer "ones";
+    momentum None: the book's, from the case)."""
     gamma, beta = arrays["gamma"], arrays["beta"]
-    bn = book_batch_norm(momentum=hyper.get("momentum", 0.9), dtype=dtype)
+    bn = book_batch_norm(momentum=hyper.get("momentum", 0.9) if momentum is None else momentum, dtype=dtype,
+                         epsilon=epsilon, moving_variance_initializer=moving_variance_initializer,
+                         per_channel=per_channel)
+    if per_channel:
+        bn.build((None, int(per_channel), 1, 1))
+        g = keras.Variable(gamma, dtype=dtype, name="gamma")
+        b = keras.Variable(beta, dtype=dtype, name="beta")
+
+        def call(x, training):
+            out = bn(x, training=training)
+            return ops.reshape(ops.reshape(out, (x.shape[0], -1)) * g + b, x.shape)
+
+        def state():
+            spread = np.ones(gamma.size // int(per_channel))
+            return {"running_mean": np.outer(variable_numpy(bn.moving_mean), spread).ravel(),
+                    "running_var": np.outer(variable_numpy(bn.moving_variance), spread).ravel()}
+
+        return Counterpart(fn=lambda x: call(x, True), eval_fn=lambda x: call(x, False),
+                           params={"gamma": g, "beta": b}, state=state, stored=_stored(bn, gamma=g, beta=b),
+                           module=bn)
     bn.build((None, gamma.size))
     bn.gamma.assign(gamma)
     bn.beta.assign(beta)
@@ -252,22 +229,31 @@ def batch_normalization(arrays, hyper, dtype, device="cpu"):
         module=bn)
 
 
-def dropout(arrays, hyper, dtype, device="cpu"):
-    """The book's dropout with its mask injected: train x * mask, test x * (1 - ratio)."""
+def dropout(arrays, hyper, dtype, device="cpu", inverted=False):
+    """The book's dropout with its mask injected: train x * mask, test x * (1 - ratio).
+    inverted: Keras' ``Dropout`` with that mask, train x * mask / (1 - ratio), test x."""
     mask = tensor(arrays["mask"].astype(dtype))
     # NOTE: a Python float would become a float32 tensor on the torch backend (floatx): pass
     # 1 - ratio as a tensor in the dtype under test.
     keep = tensor(np.asarray(1.0 - hyper["dropout_ratio"], dtype=dtype))
+    if inverted:
+        return Counterpart(fn=lambda x: ops.divide(ops.multiply(x, mask), keep), eval_fn=lambda x: x,
+                           stored=_stored(mask=mask, keep=keep))
     return Counterpart(fn=lambda x: ops.multiply(x, mask), eval_fn=lambda x: ops.multiply(x, keep),
                        stored=_stored(mask=mask, keep=keep))
 
 
-def convolution(arrays, hyper, dtype, device="cpu"):
-    """Conv2D channels-last: kernel HWIO = W.transpose(2, 3, 1, 0); NCHW <-> NHWC around it."""
+def convolution(arrays, hyper, dtype, device="cpu", padding="valid"):
+    """Conv2D channels-last: kernel HWIO = W.transpose(2, 3, 1, 0); NCHW <-> NHWC around it; the
+    book's ``pad`` as explicit zeros then "valid" (``padding="same"``: Keras' own instead of them)."""
     W, b = arrays["W"], arrays["b"]
     FN, C, FH, FW = W.shape
     stride, pad = hyper.get("stride", 1), hyper.get("pad", 0)
-    conv = keras.layers.Conv2D(FN, (FH, FW), strides=stride, padding="valid", dtype=dtype)
+    if padding not in ("valid", "same"):
+        raise ValueError(f"convolution: padding must be 'valid' or 'same', got {padding!r}")
+    if padding == "same":
+        pad = 0
+    conv = keras.layers.Conv2D(FN, (FH, FW), strides=stride, padding=padding, dtype=dtype)
     conv.build((None, None, None, C))
     conv.kernel.assign(W.transpose(2, 3, 1, 0))
     conv.bias.assign(b)
@@ -303,8 +289,20 @@ def softmax(arrays, hyper, dtype, device="cpu"):
     return Counterpart(fn=lambda x: ops.softmax(x, axis=-1))
 
 
-def cross_entropy_error(arrays, hyper, dtype, device="cpu"):
-    return Counterpart(fn=_book_cross_entropy)
+def cross_entropy_error(arrays, hyper, dtype, device="cpu", form="book", loss_dtype=None):
+    """The book's -sum(log(y_t + 1e-7)) / N in keras.ops; ``form`` "function" / "class": Keras'
+    categorical (one-hot t) or sparse (labels) cross-entropy on the probabilities
+    (``from_logits=False``: clip to [1e-7, 1 - 1e-7], no 1e-7 added), averaged."""
+    if form == "book":
+        return Counterpart(fn=_book_cross_entropy)
+
+    def fn(y, t):
+        if len(y.shape) == 1:
+            y = ops.reshape(y, (1, -1))
+            t = ops.reshape(t, (1, -1)) if int(np.prod(t.shape)) == int(np.prod(y.shape)) else ops.reshape(t, (1,))
+        return _keras_loss(form, tuple(t.shape) != tuple(y.shape), False, loss_dtype)(t, y)
+
+    return Counterpart(fn=fn)
 
 
 def sum_squared_error(arrays, hyper, dtype, device="cpu"):

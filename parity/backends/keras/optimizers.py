@@ -50,7 +50,8 @@ BOOK_OPTIMIZERS = book.OPTIMIZERS
 INSIDE_SQRT_EPS = BOOK_EPS ** 2
 
 
-def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyper):
+def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, keras_kwargs=None, hyper_scalars="dtype",
+                   **hyper):
     """A Keras optimizer whose ``apply(grads, variables)`` is the book's ``<name>().update``.
 
     name: "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop" or "Adam" (the book's classes).
@@ -61,12 +62,17 @@ def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyp
         harness sets it while building); the learning rate variable and the hyper-parameters
         are kept in it.
     hyper: the book's constructor arguments; missing ones take the book's defaults.
+    The catalogue's configurations (Keras' own defaults, measured): ``keras_kwargs`` override the
+    constructor's keyword arguments (``{"epsilon": 1e-7}``; a value None: Keras' default);
+    ``hyper_scalars="python"``: hyper-parameters as Python floats (what users write).
     """
     book.optimizer_hyper(name, hyper, "keras optimizer")  # unknown names raise here
     dtype = str(dtype or keras.config.floatx())
+    if hyper_scalars not in ("dtype", "python"):
+        raise ValueError(f"keras optimizer: hyper_scalars must be 'dtype' or 'python', got {hyper_scalars!r}")
     # NOTE: np.float64 scalars stay float64 on TensorFlow (a Python float becomes float32 first);
     # in float32 a Python float is cast once, as NumPy casts the book's Python floats.
-    scalar = np.float64 if dtype == "float64" else float
+    scalar = np.float64 if dtype == "float64" and hyper_scalars == "dtype" else float
     h = {k: scalar(v) for k, v in book.optimizer_hyper(name, hyper).items()}
     common = {"learning_rate": h["lr"]}
     if weight_decay_lambda:
@@ -77,20 +83,26 @@ def make_optimizer(name, weight_decay_lambda=0.0, no_decay=(), dtype=None, **hyp
         # lambda drifts 1.5e-11 relative). TensorFlow gets np.float64.
         wd_scalar = scalar if keras.backend.backend() == "tensorflow" else float
         common["weight_decay"] = wd_scalar(weight_decay_lambda)
-    opts = keras.optimizers
-    with floatx(dtype):
-        if name == "SGD":
-            opt = opts.SGD(**common)
-        elif name in ("Momentum", "Nesterov"):
-            opt = opts.SGD(momentum=h["momentum"], nesterov=(name == "Nesterov"), **common)
-        elif name == "AdaGrad":
-            opt = opts.Adagrad(initial_accumulator_value=0.0, epsilon=scalar(INSIDE_SQRT_EPS), **common)
-        elif name == "RMSprop":
-            opt = opts.RMSprop(rho=h["decay_rate"], momentum=0.0, epsilon=scalar(INSIDE_SQRT_EPS),
-                               centered=False, **common)
+    if name == "SGD":
+        cls, kwargs = "SGD", {}
+    elif name in ("Momentum", "Nesterov"):
+        cls, kwargs = "SGD", {"momentum": h["momentum"], "nesterov": name == "Nesterov"}
+    elif name == "AdaGrad":
+        cls, kwargs = "Adagrad", {"initial_accumulator_value": 0.0, "epsilon": scalar(INSIDE_SQRT_EPS)}
+    elif name == "RMSprop":
+        cls, kwargs = "RMSprop", {"rho": h["decay_rate"], "momentum": 0.0, "epsilon": scalar(INSIDE_SQRT_EPS),
+                                  "centered": False}
+    else:
+        cls, kwargs = "Adam", {"beta_1": h["beta1"], "beta_2": h["beta2"], "epsilon": scalar(BOOK_EPS),
+                               "amsgrad": False}
+    kwargs.update(common)
+    for key, value in (keras_kwargs or {}).items():
+        if value is None:
+            kwargs.pop(key, None)  # Keras' own default
         else:
-            opt = opts.Adam(beta_1=h["beta1"], beta_2=h["beta2"], epsilon=scalar(BOOK_EPS), amsgrad=False,
-                            **common)
+            kwargs[key] = value
+    with floatx(dtype):
+        opt = getattr(keras.optimizers, cls)(**kwargs)
     if weight_decay_lambda and no_decay:
         opt.exclude_from_weight_decay(var_list=list(no_decay))
     return opt
@@ -123,20 +135,54 @@ def stored_dtypes(name, optimizer, variables):
     return out
 
 
-def drive(row, params0, grads, dtype, device="cpu"):
-    """The optimizer check's Keras side (``parity.runners.optimizers``): [(params, state)] after
-    each of the given gradients, and the dtypes the Keras optimizer holds."""
+WEIGHT_DECAY_FORMS = ("coupled", "decoupled", "l2")
+
+
+def _decay_gradients(g, variables, lam, form, l2_factor, dtype):
+    """The gradients handed to ``apply`` for the weight-decay form: "coupled" g + lambda * W (the
+    book's MultiLayerNet), "l2" g + d/dW of ``keras.regularizers.L2(l2_factor * lambda)(W)`` by the
+    backend's autodiff (a Dense layer's kernel_regularizer adds that term to the loss; the book's
+    0.5 * lambda * sum(W**2) is l2_factor 0.5), "decoupled" g (the optimizer's weight_decay)."""
+    from parity.backends.keras import autodiff
     from parity.backends.keras.layers import tensor
 
+    out = []
+    for k, v in variables.items():
+        gk = tensor(g[k])
+        if lam and book.decayed(k) and form == "coupled":
+            gk = gk + tensor(np.asarray(lam, dtype=dtype)) * v.value
+        elif lam and book.decayed(k) and form == "l2":
+            regularizer = keras.regularizers.L2(l2_factor * lam)
+            _, _, (d_w,) = autodiff.vjp(lambda: regularizer(v.value), (), (v,))
+            gk = gk + d_w
+        out.append(gk)
+    return out
+
+
+def drive(row, params0, grads, dtype, device="cpu", keras_kwargs=None, hyper_scalars="dtype", floatx_dtype=None,
+          weight_decay="coupled", l2_factor=0.5):
+    """The optimizer check's Keras side (``parity.runners.optimizers``): [(params, state)] after
+    each of the given gradients, and the dtypes the Keras optimizer holds.
+
+    The catalogue's configurations: keras_kwargs / hyper_scalars (``make_optimizer``);
+    floatx_dtype: ``keras.config.floatx()`` while the optimizer is built and applied (None: the
+    dtype under test; Keras' default "float32" keeps the learning rate in float32);
+    weight_decay: "coupled" (default: lambda * W in the gradient, the book's), "decoupled"
+    (Keras' ``weight_decay=``, AdamW), "l2" (an ``L2(l2_factor * lambda)`` regularizer's gradient)."""
+    if weight_decay not in WEIGHT_DECAY_FORMS:
+        raise ValueError(f"keras drive: weight_decay must be one of {WEIGHT_DECAY_FORMS}, got {weight_decay!r}")
     name = row.builder
+    fx = floatx_dtype or dtype
     variables = {k: keras.Variable(v, dtype=dtype, name=k) for k, v in params0.items()}
     lam = row.config.get("weight_decay_lambda", 0.0)
-    opt = make_optimizer(name, weight_decay_lambda=lam, dtype=dtype,
-                         no_decay=[v for k, v in variables.items() if not book.decayed(k)], **row.config.get("hyper", {}))
+    with floatx(fx):
+        opt = make_optimizer(name, weight_decay_lambda=lam if weight_decay == "decoupled" else 0.0, dtype=fx,
+                             no_decay=[v for k, v in variables.items() if not book.decayed(k)],
+                             keras_kwargs=keras_kwargs, hyper_scalars=hyper_scalars, **row.config.get("hyper", {}))
     out = []
     for g in grads:
-        with floatx(dtype):  # as the harness trains (see make_optimizer's weight_decay note)
-            opt.apply([tensor(g[k]) for k in variables], list(variables.values()))
+        with floatx(fx):  # as the harness trains (see make_optimizer's weight_decay note)
+            opt.apply(_decay_gradients(g, variables, lam, weight_decay, l2_factor, dtype), list(variables.values()))
         params = {k: variable_numpy(v) for k, v in variables.items()}
         state = {f"{s}/{k}": a for k, v in variables.items() for s, a in book_state(name, opt, v).items()}
         out.append((params, state))

@@ -75,7 +75,34 @@ def _groups(parameters, weight_decay_lambda, no_decay):
     return groups
 
 
-def make_optimizer(name, parameters, weight_decay_lambda=0.0, no_decay=(), **hyper):
+class BookAdamW(torch.optim.AdamW):
+    """torch.optim.AdamW with BookAdam's per-step epsilon (so that a comparison with the book shows
+    the decoupled decay alone)."""
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), weight_decay=0.01):
+        super().__init__(params, lr=lr, betas=betas, eps=BOOK_EPS, weight_decay=weight_decay)
+        self.book_iter = 0
+
+    step = BookAdam.step
+
+
+def _book_config(name, h):
+    """(torch class, its keyword arguments) giving the book's ``name`` with hyper-parameters ``h``."""
+    if name == "SGD":
+        return torch.optim.SGD, {"lr": h["lr"]}
+    if name in ("Momentum", "Nesterov"):
+        return torch.optim.SGD, {"lr": h["lr"], "momentum": h["momentum"], "dampening": 0.0,
+                                 "nesterov": name == "Nesterov"}
+    if name == "AdaGrad":
+        return torch.optim.Adagrad, {"lr": h["lr"], "lr_decay": 0.0, "eps": BOOK_EPS, "initial_accumulator_value": 0.0}
+    if name == "RMSprop":
+        return torch.optim.RMSprop, {"lr": h["lr"], "alpha": h["decay_rate"], "eps": BOOK_EPS, "momentum": 0.0,
+                                     "centered": False}
+    return BookAdam, {"lr": h["lr"], "betas": (h["beta1"], h["beta2"])}
+
+
+def make_optimizer(name, parameters, weight_decay_lambda=0.0, no_decay=(), torch_kwargs=None,
+                   adam_eps="book_schedule", weight_decay="coupled", **hyper):
     """A torch optimizer whose ``step()`` is the book's ``<name>().update(params, grads)``.
 
     name: "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop" or "Adam" (the book's classes).
@@ -84,22 +111,32 @@ def make_optimizer(name, parameters, weight_decay_lambda=0.0, no_decay=(), **hyp
         (torch's coupled ``weight_decay``); ``no_decay``: tensors it does not apply to (biases).
     hyper: the book's constructor arguments (lr, momentum, decay_rate, beta1, beta2); missing
         ones take the book's defaults.
+    The catalogue's configurations (torch's own defaults, measured): ``torch_kwargs`` override
+    the constructor's keyword arguments (``{"eps": 1e-8}``; ``{"lr": None}``: torch's default);
+    ``adam_eps="constant"``: plain ``torch.optim.Adam`` with a constant eps (torch's default
+    1e-8); ``weight_decay="decoupled"``: ``torch.optim.AdamW`` (W -= lr * lambda * W).
     """
     h = book.optimizer_hyper(name, hyper, "torch optimizer")
+    cls, kwargs = _book_config(name, h)
+    if name == "Adam":
+        if adam_eps not in ("book_schedule", "constant"):
+            raise ValueError(f"torch Adam: adam_eps must be 'book_schedule' or 'constant', got {adam_eps!r}")
+        if weight_decay not in ("coupled", "decoupled"):
+            raise ValueError(f"torch Adam: weight_decay must be 'coupled' or 'decoupled', got {weight_decay!r}")
+        decoupled = weight_decay == "decoupled"
+        if adam_eps == "constant":
+            cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+        else:
+            cls = BookAdamW if decoupled else BookAdam
+    elif weight_decay != "coupled":
+        raise ValueError(f"torch {name}: weight_decay={weight_decay!r} (decoupled decay is torch's AdamW only)")
+    for key, value in (torch_kwargs or {}).items():
+        if value is None:
+            kwargs.pop(key, None)  # torch's own default
+        else:
+            kwargs[key] = value
     groups = _groups(parameters, weight_decay_lambda, no_decay)
-    wd = {"weight_decay": 0.0}  # per group where decay is on
-    if name == "SGD":
-        return torch.optim.SGD(groups, lr=h["lr"], **wd)
-    if name in ("Momentum", "Nesterov"):
-        return torch.optim.SGD(groups, lr=h["lr"], momentum=h["momentum"], dampening=0.0,
-                               nesterov=(name == "Nesterov"), **wd)
-    if name == "AdaGrad":
-        return torch.optim.Adagrad(groups, lr=h["lr"], lr_decay=0.0, eps=BOOK_EPS,
-                                   initial_accumulator_value=0.0, **wd)
-    if name == "RMSprop":
-        return torch.optim.RMSprop(groups, lr=h["lr"], alpha=h["decay_rate"], eps=BOOK_EPS,
-                                   momentum=0.0, centered=False, **wd)
-    return BookAdam(groups, lr=h["lr"], betas=(h["beta1"], h["beta2"]), **wd)
+    return cls(groups, weight_decay=0.0, **kwargs)
 
 
 # The book's state attribute -> (torch state key, translation from torch's value).
@@ -131,14 +168,16 @@ def book_state(name, optimizer, parameter):
     return out
 
 
-def drive(row, params0, grads, dtype, device="cpu"):
+def drive(row, params0, grads, dtype, device="cpu", **config):
     """The optimizer check's torch side (``parity.runners.optimizers``): [(params, state)] after each
-    of the given gradients, and the dtypes the torch optimizer holds."""
+    of the given gradients, and the dtypes the torch optimizer holds. config: ``make_optimizer``'s
+    catalogue arguments (torch_kwargs, adam_eps, weight_decay)."""
     name = row.builder
     tensors = {k: torch.tensor(v, device=device, requires_grad=True) for k, v in params0.items()}
     lam = row.config.get("weight_decay_lambda", 0.0)
     opt = make_optimizer(name, list(tensors.values()), weight_decay_lambda=lam,
-                         no_decay=[t for k, t in tensors.items() if not book.decayed(k)], **row.config.get("hyper", {}))
+                         no_decay=[t for k, t in tensors.items() if not book.decayed(k)],
+                         **config, **row.config.get("hyper", {}))
     out = []
     for g in grads:
         for k, t in tensors.items():

@@ -123,9 +123,9 @@ def _softmax_probs(rng, n, c, saturate):
     return y, a["t"]
 
 
-def _ce(rng, onehot, saturate=False, vector=False):
-    y, labels = _softmax_probs(rng, 1 if vector else 5, 4, saturate)
-    t = _onehot(labels, 4) if onehot else labels
+def _ce(rng, onehot, saturate=False, vector=False, n=5, c=4):
+    y, labels = _softmax_probs(rng, 1 if vector else n, c, saturate)
+    t = _onehot(labels, c) if onehot else labels
     if vector:
         y, t = y[0], t[0] if onehot else labels
     return {"y": y, "t": t}
@@ -157,6 +157,9 @@ _MAKERS = {
     "loss-saturated-onehot": (lambda r: _loss(r, 4, 5, True, saturate=True), {}, _GUARD),
     "loss-saturated-labels": (lambda r: _loss(r, 4, 5, False, saturate=True), {}, _GUARD),
     "loss-batch1-labels": (lambda r: _loss(r, 1, 3, False), {}, False),
+    # the book's TwoLayerNet shapes (batch 100, 10 classes): the catalogue's porting traps
+    "loss-book-labels": (lambda r: _loss(r, 100, 10, False), {}, False),
+    "loss-book-saturated-labels": (lambda r: _loss(r, 100, 10, False, saturate=True), {}, _GUARD),
     # BatchNormalization: 3 training steps, then one eval batch
     "bn-2d": (lambda r: _batchnorm(r, (8, 5)), {"momentum": 0.9}, False),
     "bn-4d": (lambda r: _batchnorm(r, (4, 2, 3, 3)), {"momentum": 0.9}, False),
@@ -168,6 +171,10 @@ _MAKERS = {
     "conv-s2p1": (lambda r: _conv(r, 2, 2, 6, 6, 3, 3, 3, 2, 1), {"stride": 2, "pad": 1}, False),
     "conv-rect-s1p2": (lambda r: _conv(r, 2, 2, 4, 5, 3, 2, 3, 1, 2), {"stride": 1, "pad": 2}, False),
     "conv-batch1-s3p1": (lambda r: _conv(r, 1, 3, 7, 7, 2, 3, 3, 3, 1), {"stride": 3, "pad": 1}, False),
+    # MNIST-shaped (1x28x28, as the book's convnets) at stride 2: 'same' padding pads (0, 1) on an
+    # even side, (1, 1) = the book's pad on an odd one (the catalogue's padding trap)
+    "conv-mnist-s2p1": (lambda r: _conv(r, 2, 1, 28, 28, 4, 3, 3, 2, 1), {"stride": 2, "pad": 1}, False),
+    "conv-mnist-odd-s2p1": (lambda r: _conv(r, 2, 1, 27, 27, 4, 3, 3, 2, 1), {"stride": 2, "pad": 1}, False),
     # Pooling (max)
     "pool-2x2-s2": (lambda r: _pool(r, 2, 3, 4, 4, 2, 2, 2, 0),
                     {"pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0}, False),
@@ -190,6 +197,8 @@ _MAKERS = {
     "ce-labels": (lambda r: _ce(r, False), {}, False),
     "ce-saturated": (lambda r: _ce(r, False, saturate=True), {}, False),
     "ce-1d-onehot": (lambda r: _ce(r, True, vector=True), {}, False),
+    "ce-book-saturated-onehot": (lambda r: _ce(r, True, saturate=True, n=100, c=10), {}, False),
+    "ce-book-saturated-labels": (lambda r: _ce(r, False, saturate=True, n=100, c=10), {}, False),
     "sse-2d": (lambda r: _sse(r, (4, 5)), {}, False),
     "sse-1d": (lambda r: _sse(r, (10,)), {}, False),
     "fn-random": (lambda r: {"x": r.normal(scale=3.0, size=(4, 7))}, {}, False),

@@ -16,6 +16,7 @@ behind any compared number of the case.
 """
 import math
 
+from parity.catalogue.derive import known_for
 from parity.registry.spec import Component, Tol  # noqa: F401
 
 
@@ -44,17 +45,9 @@ def _pool_k(case):
 
 _ACT = ("act-random", "act-batch1", "act-large")
 
-# Keras 3 type promotion on its non-TensorFlow backends maps float64 to float32
-# (keras/src/backend/common/dtypes.py BIT64_TO_BIT32_DTYPE, "aligned with JAX's default"), so
-# ops that take their compute dtype from result_type (matmul, mean, batch_normalization,
-# categorical cross-entropy) run float64 input at float32 precision and cast back: measured
-# relative errors 1e-8 to 2e-5 on keras[torch] float64. No option changes it (set_floatx does not).
-_KERAS_F64 = "keras torch backend computes float64 matmul/mean/batch-norm in float32 (result_type maps float64 to float32)"
-
-
-def _keras_torch_float64(*checks):
-    return {("keras[torch]", "float64", check): _KERAS_F64 for check in checks}
-
+# Known differences come from the table of known differences (parity.catalogue.table): its rows
+# that leave a residual under the builder's own configuration, e.g. Keras' torch backend computing
+# float64 matmul / mean / batch norm in float32 (rows float64-compute-*).
 ROWS = (
     Component(
         name="Affine", kind="layer", reference="layers.Affine", builder="affine",
@@ -62,7 +55,7 @@ ROWS = (
         checks=("forward", "dx", "dW", "db", "dtype"), reduction=_affine_k,
         config={"protocol": "layer", "inputs": ("x",), "params": ("W", "b")},
         note="torch Linear.weight = W.T; keras Dense.kernel = W; 4-D x flattened to (N, D)",
-        known=_keras_torch_float64("forward", "dx", "dW"),
+        known=known_for("Affine"),
     ),
     Component(
         name="Relu", kind="layer", reference="layers.Relu", builder="relu",
@@ -90,9 +83,7 @@ ROWS = (
         config={"protocol": "layer", "inputs": ("x",), "constants": ("t",)},
         note="forward = -sum(log(y_t + 1e-7)) / N in framework ops; dx = autodiff of the framework's "
              "cross-entropy from logits, whose gradient (y - t) / N is the book's backward (which drops the 1e-7)",
-        known={**_keras_torch_float64("dx"),
-               ("numerical", "float64", "dx"): "the book's backward (y - t) / N drops the 1e-7 its forward "
-                                               "adds inside the log: relative gap 1e-7 / y_t (6.8e-6 abs measured)"},
+        known=known_for("SoftmaxWithLoss"),
     ),
     Component(
         name="BatchNormalization-train", kind="layer", reference="layers.BatchNormalization",
@@ -103,7 +94,7 @@ ROWS = (
         note="3 training steps compared step by step; torch: F.batch_norm for the output and gradients, "
              "running stats updated book-style (biased var, 0.9*old + 0.1*batch, eps 1e-6); keras: "
              "BatchNormalization(momentum=0.9, epsilon=1e-6, moving stats from zeros); 4-D flattened to (N, C*H*W)",
-        known=_keras_torch_float64("forward", "dx", "dgamma", "dbeta", "running_mean", "running_var"),
+        known=known_for("BatchNormalization-train"),
     ),
     Component(
         name="BatchNormalization-eval", kind="layer", reference="layers.BatchNormalization",
@@ -111,7 +102,7 @@ ROWS = (
         cases=("bn-2d", "bn-4d"), checks=("eval_forward",), reduction=_bn_k,
         config={"protocol": "batchnorm", "inputs": ("x",), "params": ("gamma", "beta")},
         note="inference with the running statistics left by the 3 training steps",
-        known=_keras_torch_float64("eval_forward"),
+        known=known_for("BatchNormalization-eval"),
     ),
     Component(
         name="Dropout-train", kind="layer", reference="layers.Dropout", builder="dropout",

@@ -10,28 +10,21 @@ Adam m, v) after every step.
 Weight-decay rows (``config["weight_decay_lambda"]``): the implementation is handed g + lambda * W
 (the book's MultiLayerNet gradient; biases undecayed), the framework g and its own weight-decay
 option: torch's ``weight_decay`` is that coupled form; Keras' ``weight_decay`` is decoupled
-(W -= lr * lambda * W, AdamW-like), the same number only for plain SGD.
+(W -= lr * lambda * W, AdamW-like), the same number only for plain SGD, so the Keras driver adds
+lambda * W to the gradient itself (the catalogue measures Keras' own forms: adamw-decoupled, keras-l2-factor).
 
 Tolerances: ``reduction=STEPS``: every compared number is the end of a chain of up to 24 updates,
 each adding a rounding error, so the table's rtol / atol grow like sqrt(24) ~ 4.9 (random walk).
 """
 from parity.runners.optimizers import STEPS
+from parity.catalogue.derive import known_for
 from parity.registry.spec import Component, Tol  # noqa: F401
 
 _CASES = ("trajectory-24",)
 
-# Keras Adagrad / RMSprop divide by sqrt(h + eps); the book by sqrt(h) + 1e-7. With eps = 1e-14
-# they agree at h = 0 and where h >> 1e-14, not between (gradient elements of ~1e-7 in the
-# trajectory): no constant eps removes it. Catalogue entries adagrad-defaults / rmsprop-defaults.
-_EPS_INSIDE = ("keras divides by sqrt(h + eps), the book by sqrt(h) + 1e-7; eps=1e-14 agrees at h=0 only "
-               "(no configuration removes it)")
-_KERAS_LABELS = ("keras[tensorflow]", "keras[torch]", "keras[jax]")
-
-
-def _keras_known(reason, checks, dtypes=("float64", "float32")):
-    return {(fw, dt, c): reason for fw in _KERAS_LABELS for dt in dtypes for c in checks}
-
-
+# Known differences come from the table of known differences (parity.catalogue.table): Keras
+# Adagrad / RMSprop and optax.adagrad divide by sqrt(h + eps), the book by sqrt(h) + 1e-7 (rows
+# adagrad-defaults, rmsprop-defaults).
 ROWS = (
     Component(
         name="SGD", kind="optimizer", reference="optimizer.SGD", builder="SGD",
@@ -59,10 +52,7 @@ ROWS = (
         config={"hyper": {"lr": 0.01}, "state": ("h",)},
         note="h += g*g; W -= lr*g/(sqrt(h)+1e-7): torch Adagrad(eps=1e-7, initial_accumulator_value=0); "
              "keras Adagrad(initial_accumulator_value=0, epsilon=1e-14) with eps inside the sqrt",
-        known={**_keras_known(_EPS_INSIDE, ("params",)),
-               **{("jax", dt, "params"): "optax.adagrad / scale_by_rss divides by sqrt(h + eps), the book by "
-                                        "sqrt(h) + 1e-7; eps=1e-14 agrees at h=0 only (no optax primitive puts it "
-                                        "outside the root)" for dt in ("float64", "float32")}},
+        known=known_for("AdaGrad"),
     ),
     Component(
         name="RMSprop", kind="optimizer", reference="optimizer.RMSprop", builder="RMSprop",
@@ -70,7 +60,7 @@ ROWS = (
         config={"hyper": {"lr": 0.01, "decay_rate": 0.99}, "state": ("h",)},
         note="h = d*h + (1-d)*g*g; W -= lr*g/(sqrt(h)+1e-7): torch RMSprop(alpha=0.99, eps=1e-7); "
              "keras RMSprop(rho=0.99, epsilon=1e-14) with eps inside the sqrt",
-        known=_keras_known(_EPS_INSIDE, ("params",)),
+        known=known_for("RMSprop"),
     ),
     Component(
         name="Adam", kind="optimizer", reference="optimizer.Adam", builder="Adam",
@@ -91,10 +81,8 @@ ROWS = (
         cases=_CASES, checks=("params", "state", "dtype"), reduction=STEPS,
         config={"hyper": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999}, "state": ("m", "v"),
                 "weight_decay_lambda": 0.1},
-        note="g + lambda*W into Adam (weights only): torch Adam(weight_decay) is that coupled L2; keras' "
-             "weight_decay is decoupled (AdamW): W -= lr*lambda*W outside the adaptive step",
-        known=_keras_known("keras weight_decay is decoupled (AdamW: W -= lr*lambda*W), the book adds lambda*W "
-                           "to the gradient Adam sees; no optimizer option couples it (a model-side "
-                           "L2(lambda/2) regularizer does: catalogue weight-decay-decoupled)", ("params", "state")),
+        note="g + lambda*W into Adam (weights only): torch Adam(weight_decay) is that coupled L2; keras: "
+             "lambda*W added to the gradient (its weight_decay is decoupled, AdamW: catalogue adamw-decoupled); "
+             "optax: add_decayed_weights before adam",
     ),
 )

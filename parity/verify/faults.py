@@ -11,7 +11,7 @@ localization must name first (backprop order).
 from dataclasses import dataclass
 
 from parity.verify.patch import Edit
-from parity.verify.semantics import VARIANTS
+from parity.catalogue import derive
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Fault:
 
 
 def _variant(key):
-    return next(v for v in VARIANTS if v.key == key).edits
+    """The edits of the catalogue's diagnosis variant ``key`` (``parity.catalogue.table``)."""
+    return derive.variant_edits(derive.variant(key)[0])
 
 
 # Seed 000's hand-written three-layer sigmoid net, with the line that propagates to layer 1 taken
@@ -97,16 +98,6 @@ _BN_GRADS = '''            if self.use_batchnorm and idx != self.hidden_layer_nu
                 grads[f"gamma{idx}"] = self.layers[f"BatchNorm{idx}"].dgamma
                 grads[f"beta{idx}"] = self.layers[f"BatchNorm{idx}"].dbeta
 '''
-_NESTEROV = '''            params[key] += self.momentum * self.momentum * self.v[key]
-            params[key] -= (1 + self.momentum) * self.lr * grads[key]
-            self.v[key] *= self.momentum
-            self.v[key] -= self.lr * grads[key]
-'''
-_NESTEROV_V_FIRST = '''            self.v[key] *= self.momentum
-            self.v[key] -= self.lr * grads[key]
-            params[key] += self.momentum * self.momentum * self.v[key]
-            params[key] -= (1 + self.momentum) * self.lr * grads[key]
-'''
 
 FAULTS = (
     # --- layers ----------------------------------------------------------------------------------
@@ -122,9 +113,9 @@ FAULTS = (
     Fault("softmaxwithloss-not-averaged", "SoftmaxWithLoss", "common", "one-hot backward not divided by N",
           (Edit("layers.py", "dx = (self.y - self.t) / batch_size", "dx = (self.y - self.t)"),)),
     Fault("dropout-inverted", "Dropout-train", "framework default", "inverted dropout (scale at training)",
-          _variant("dropout-inverted"), diagnosis="torch and keras default"),
+          _variant("dropout-inverted"), diagnosis="torch and keras and jax default"),
     Fault("bn-eps-1e-5", "BatchNormalization-train", "framework default", "batch-norm eps 1e-5",
-          _variant("bn-eps-1e-5"), diagnosis="torch default"),
+          _variant("bn-eps-1e-5"), diagnosis="torch and jax default"),
     Fault("bn-momentum-swapped", "BatchNormalization-train", "framework default",
           "running averages weighted the torch way round", _variant("bn-momentum-swapped"), diagnosis="torch default"),
     Fault("bn-unbiased-running-var", "BatchNormalization-train", "framework default",
@@ -144,7 +135,7 @@ FAULTS = (
     Fault("ce-delta-1e-4", "cross_entropy_error", "seed 001", "CEE with delta=1e-4 inside the log",
           (Edit("functions.py", "delta = np.asarray(1e-7, dtype=y.dtype)", "delta = np.asarray(1e-4, dtype=y.dtype)"),)),
     Fault("ce-no-delta", "cross_entropy_error", "framework default", "cross-entropy without the 1e-7",
-          _variant("ce-no-delta"), diagnosis="torch default"),
+          _variant("ce-no-delta"), diagnosis="torch and jax default"),
     Fault("sigmoid-grad", "sigmoid", "common", "sigmoid_grad = 1 - y (factor y missing)",
           (Edit("functions.py", "return (1.0 - y) * y", "return (1.0 - y)"),)),
     Fault("sse-no-half", "sum_squared_error", "common", "sum of squares without the 0.5",
@@ -154,9 +145,9 @@ FAULTS = (
           (Edit("optimizer.py", "self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]",
                 "self.v[key] = self.momentum * self.v[key] + self.lr * grads[key]"),)),
     Fault("nesterov-v-first", "Nesterov", "book (first printing)", "v updated before the parameter step",
-          (Edit("optimizer.py", _NESTEROV, _NESTEROV_V_FIRST),)),
+          _variant("nesterov-v-first")),
     Fault("adagrad-eps-inside", "AdaGrad", "framework default", "epsilon inside the sqrt (Keras' form)",
-          _variant("adagrad-eps-inside"), diagnosis="keras default"),
+          _variant("adagrad-eps-inside"), diagnosis="keras and jax default"),
     Fault("rmsprop-decay-swapped", "RMSprop", "common", "h = (1-d)*h + d*g*g (weights swapped)",
           (Edit("optimizer.py", "self.h[key] *= self.decay_rate\n            self.h[key] += (1 - self.decay_rate)",
                 "self.h[key] *= 1 - self.decay_rate\n            self.h[key] += self.decay_rate"),)),
@@ -164,7 +155,7 @@ FAULTS = (
           (Edit("optimizer.py", "lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)",
                 "lr_t = self.lr"),)),
     Fault("adam-torch-eps", "Adam", "framework default", "eps 1e-8 on the bias-corrected sqrt(v_hat)",
-          _variant("adam-eps-torch"), diagnosis="torch default"),
+          _variant("adam-eps-torch"), diagnosis="torch and jax default"),
     # --- nets (the seeds' own mistakes) ----------------------------------------------------------
     Fault("seed000-da2", "ThreeLayerNet", "seed 000",
           "backprop to layer 1 from da2 (before layer 2's sigmoid) instead of dz2", seed000_net("da2"),

@@ -75,7 +75,7 @@ def test_cli_on_a_faulty_copy_exits_1_names_the_check_and_diagnoses(tmp_path):
             lines.setdefault(line.split()[0], line)  # the table line, not the details below it
     assert "FAIL" in lines["Affine"] and "db [affine-2d] vs torch float64" in lines["Affine"]
     assert "FAIL" in lines["BatchNormalization-train"] and "pass" in lines["Relu"]
-    assert "matches torch default, not the book: bn-epsilon" in proc.stdout
+    assert "matches torch and jax default, not the book: bn-epsilon" in proc.stdout
     data = json.loads(out.read_text())
     assert data["ok"] is False
     failed = {(r["component"], r["check"]) for r in data["records"] if r["status"] == "fail"}

@@ -55,10 +55,15 @@ class BookAdam(torch.optim.Adam):
 
     @torch.no_grad()
     def step(self, closure=None):
-        self.book_iter += 1
-        for group in self.param_groups:
-            group["eps"] = BOOK_EPS / math.sqrt(1.0 - group["betas"][1] ** self.book_iter)
+        _book_eps_before_step(self)
         return super().step(closure)
+
+
+def _book_eps_before_step(opt):
+    """Count the step and set each group's eps to 1e-7 / sqrt(1 - beta2^t) (see BookAdam)."""
+    opt.book_iter += 1
+    for group in opt.param_groups:
+        group["eps"] = BOOK_EPS / math.sqrt(1.0 - group["betas"][1] ** opt.book_iter)
 
 
 def _groups(parameters, weight_decay_lambda, no_decay):
@@ -83,7 +88,10 @@ class BookAdamW(torch.optim.AdamW):
         super().__init__(params, lr=lr, betas=betas, eps=BOOK_EPS, weight_decay=weight_decay)
         self.book_iter = 0
 
-    step = BookAdam.step
+    @torch.no_grad()
+    def step(self, closure=None):
+        _book_eps_before_step(self)
+        return super().step(closure)
 
 
 def _book_config(name, h):

@@ -1,0 +1,51 @@
+"""What the engine reads from the table of known differences (``parity.catalogue.table``):
+
+- ``known_for(component)``: the registry's known differences of a component, {(framework label,
+  dtype, check): reason}: every row that leaves a residual under the builder's own configuration
+  (the one the registry runs: no ``fix`` for that framework) on the labels its ``residual`` names,
+  for the checks that show it, in its ``known_dtypes``;
+- ``variants()``: the ``check`` tool's diagnosis variants, each with the row it stands for and the
+  registry components it can explain; ``variant_edits(variant)``: its edits as ``Edit`` records.
+
+This module imports only the table, so the registry can import it.
+"""
+from parity.catalogue.table import ROWS
+
+
+def _label_framework(label):
+    return label.split("[", 1)[0]
+
+
+def known_for(component, table=ROWS):
+    """{(framework label, dtype, check): reason} of ``component``'s known differences."""
+    out = {}
+    for row in table:
+        if row.component != component or not row.residual:
+            continue
+        for label in row.residual:
+            if row.fix.get(_label_framework(label)):
+                continue  # the book configuration is not the builder's default: the registry does not meet it
+            for dtype in row.known_dtypes:
+                for check in row.checks:
+                    out[(label, dtype, check)] = f"{row.reason} (catalogue {row.id})"
+    return out
+
+
+def variants(table=ROWS):
+    """[(variant, row, components it explains)] over the table, in table order."""
+    return [(v, row, row.explains or (row.component,)) for row in table for v in row.variants]
+
+
+def variant(key, table=ROWS):
+    """The variant named ``key`` and its row."""
+    for v, row, _ in variants(table):
+        if v.key == key:
+            return v, row
+    raise ValueError(f"catalogue: no variant {key!r}; known: {[v.key for v, _, _ in variants(table)]}")
+
+
+def variant_edits(v):
+    """The variant's edits as ``parity.verify.patch.Edit`` records."""
+    from parity.verify.patch import Edit
+
+    return tuple(Edit(*e) for e in v.edits)

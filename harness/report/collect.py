@@ -7,7 +7,7 @@
 Parts, each timed and each allowed to fail on its own (a failed part keeps its reason and the
 report still renders): op-level records (``parity.api.run_records`` per component; Keras on
 other backends in a subprocess, ``harness.report.keras_backends``), the catalogue of known
-differences (``parity.differences.measure_all``), the experiments (each framework run on its
+differences (``parity.catalogue.measure.measure_all``), the experiments (each framework run on its
 own so one framework's failure leaves the others' curves), the seeds sweep, the environment.
 
 The budget (``plan_iterations``): by default every experiment runs its full schedule (float64, on
@@ -269,25 +269,13 @@ def collect_ops(options, progress=True):
 
 
 def collect_catalogue(options):
-    """The catalogue measured for the frameworks asked (list of dicts, ``measure_all``'s rows); the
-    entries of a framework that cannot run here are listed as "skipped" with the reason."""
-    from parity.differences import entries, measure_all
-    from parity.frameworks import missing_reason
-
-    rows = []
+    """The table of known differences measured for the frameworks asked (list of dicts,
+    ``parity.catalogue.measure.measure_all``'s rows); a framework that cannot run here gets its
+    rows as "skipped" with the reason."""
     from parity.backends import plugin
+    from parity.catalogue.measure import measure_all
 
-    for fw in (f for f in options.frameworks if f in plugin.names()):
-        reason = missing_reason(fw)
-        if reason is None:
-            rows += [dict(row) for row in measure_all(frameworks=(fw,))]
-            continue
-        rows += [dict(id=d.id, component=d.component, framework=fw, backend="", default=d.default, book=d.book,
-                      reason=d.reason, fix=d.fix, fix_kind=d.fix_kind, trigger=d.trigger,
-                      default_residual=float("nan"), configured_residual=float("nan"), unit="",
-                      threshold=d.threshold, bound=float("nan"), expected_residual=None, status="skipped",
-                      detail=reason) for d in entries(frameworks=(fw,))]
-    return rows
+    return [dict(row) for row in measure_all(frameworks=tuple(f for f in options.frameworks if f in plugin.names()))]
 
 
 def _progress(items, enabled, desc, unit):

@@ -22,10 +22,11 @@ MARK = {"pass": "✓ pass", "fail": "✗ FAIL", "known": "⚠ known", "error": "
         "skipped": "– skipped", "ok": "✓ ok", "failed": "✗ FAILED", "diverged": "✗ diverged",
         "removed": "✓ removed", "residual": "⚠ residual", "stale": "✗ STALE", "fix-failed": "✗ fix-failed",
         "residual-changed": "✗ residual-changed", "not-applicable": "– not applicable",
-        "present-elsewhere": "✗ present-elsewhere", "not run": "– not run", "parted": "⚠ parted"}
+        "present-elsewhere": "✗ present-elsewhere", "not run": "– not run", "parted": "⚠ parted",
+        "refused": "✓ refused"}
 CLASS = {"ok": "pass", "removed": "pass", "residual": "known", "failed": "error", "diverged": "fail", "parted": "known",
          "stale": "fail", "fix-failed": "fail", "residual-changed": "fail", "present-elsewhere": "fail",
-         "not-applicable": "skipped", "not run": "skipped"}
+         "not-applicable": "skipped", "not run": "skipped", "refused": "pass"}
 
 
 def css_class(status):
@@ -275,7 +276,8 @@ def catalogue(results):
     blocks = [("h", 2, "4. Known differences (catalogue, measured)"),
               ("p", "Each row: what the framework does as it comes, what the book does, the size of the difference "
                     "as it comes (\"default\") and after the book configuration (\"configured\"), and whether "
-                    "the configuration removes it or leaves the declared residual (parity/differences.py).")]
+                    "the configuration removes it or leaves the declared residual; one table, "
+                    "parity/catalogue/table.py, measured with the components' own runners.")]
     if cat.get("error"):
         blocks.append(("p", f"The catalogue could not be measured: {cat['error']['error']}"))
     rows, classes = [], []
@@ -292,8 +294,8 @@ def catalogue(results):
 
 
 def _cat_rank(status):
-    order = ("stale", "fix-failed", "residual-changed", "present-elsewhere", "residual", "removed", "not-applicable",
-             "skipped")
+    order = ("stale", "fix-failed", "residual-changed", "present-elsewhere", "error", "residual", "removed", "refused",
+             "not-applicable", "skipped")
     return order.index(status) if status in order else 0
 
 

@@ -79,7 +79,7 @@ def main(argv=None):
         raise SystemExit(f"set KERAS_BACKEND={args.backend} before starting this process (Keras reads it on import)")
     from parity import numerics
     from parity.api import run_records
-    from parity.differences import measure_all
+    from parity.catalogue.measure import measure_all
     from parity.frameworks import missing_reason
 
     numerics.configure(tf32=False)

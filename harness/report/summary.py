@@ -11,6 +11,7 @@ Generic over ``Record`` fields: a new kind of row (optimizers, ...) shows up wit
 """
 from collections import Counter, defaultdict
 from parity.backends import plugin
+from parity.catalogue.measure import BAD
 
 # Worst first: the matrix sorts by this, and a cell's status is its worst record's.
 SEVERITY = ("error", "fail", "missing", "known", "pass", "skipped")
@@ -192,8 +193,9 @@ CHECK_LEGEND = {
 }
 
 
-# Catalogue statuses that mean the catalogue no longer describes the frameworks (a failed check).
-CATALOGUE_FAILURES = ("stale", "fix-failed", "residual-changed", "present-elsewhere")
+# Catalogue statuses that mean the catalogue no longer describes the frameworks (a failed check):
+# ``parity.catalogue.measure.BAD``.
+CATALOGUE_FAILURES = BAD
 
 
 def failures(results):

@@ -14,7 +14,7 @@ the engine what every registry row needs:
 - a training runner ``harness/runners/<name>_runner.py`` registered with the harness.
 
 ``config`` are the builder's own keyword arguments: none gives the book's semantics; the catalogue
-of known differences (``parity.differences``) passes the framework's defaults to measure them.
+of known differences (``parity.catalogue``) passes the framework's defaults to measure them.
 Nothing outside the package names the framework: the registry rows, the runners, the report and
 ``check`` ask ``plugins()`` which frameworks exist, ``missing_reason`` whether one can run here,
 ``label`` how the records name it (``keras[tensorflow]``) and ``has`` whether it has a component.

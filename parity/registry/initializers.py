@@ -16,7 +16,7 @@ Each framework builder named here is configured to the book's law:
 - "he":              W = randn * sqrt(2 / n_in)      torch kaiming_normal_(fan_in, relu) on (out, in)
                                                       keras VarianceScaling(2, fan_in, untruncated_normal)
 The default-named ones (torch xavier_normal_, keras GlorotNormal / HeNormal) mean something else;
-they are measured in the catalogue of differences (``parity.differences``), not here.
+they are measured in the catalogue of differences (``parity.catalogue``), not here.
 
 Cases (the book's weight shapes; n_in = 1000 or 64*5*5 = 1600, large samples so that a truncated
 normal of the same variance, KS distance 0.017, is seen): see ``parity.runners.initializers.CASES``.

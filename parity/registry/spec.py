@@ -28,7 +28,7 @@ class Component:
     known: known differences that no configuration removes, {(framework label, dtype, check):
         reason}; framework label as in records ("torch", "keras[torch]"). Such a check is
         reported with status "known" when it fails (and tests xfail strictly, so a framework that
-        starts to agree shows up); the catalogue (``parity.differences``) measures them.
+        starts to agree shows up); they come from the table of known differences (``parity.catalogue.derive.known_for``).
     book_limits: {case id: reason} for cases the book's own published code cannot run (its
         ``Pooling`` ignores ``pad`` when it sizes the output): an implementation that raises on
         exactly such a case gets status "limit" there, a note, not an error.

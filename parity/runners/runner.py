@@ -287,7 +287,7 @@ def unavailable(row, framework, dtype, run_device, base):
 def run(row, framework, dtype, impl="reference", device="cpu", config=None):
     """Records for one registry row (kind "layer" or "function") x framework x dtype, one per
     case x check. framework: a framework plug-in's name, or "numerical" (layers, float64).
-    config: the framework builder's keyword arguments (``parity.differences`` measures a
+    config: the framework builder's keyword arguments (``parity.catalogue`` measures a
     framework's defaults this way; none: the book's configuration)."""
     impl, dtype, run_device, backend_name, base, component, early = prepare(row, framework, dtype, impl, device)
     if early is not None:

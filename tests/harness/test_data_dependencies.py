@@ -21,7 +21,7 @@ FIRST_PARTY = {"reference", "parity", "harness", "tests"}
 DISTRIBUTION = {"PIL": "pillow", "tensorflow": "tensorflow-cpu"}
 #: Imported but deliberately not declared here, with the reason. Warned about once declared.
 NOT_DECLARED = {
-    "jax": "imported only when Keras runs on its jax backend (parity.differences_measure); "
+    "jax": "imported only when Keras runs on its jax backend (parity.backends.keras.autodiff); "
            "declared with the JAX/Flax framework's own extra",
 }
 #: Declared but never imported, with the reason.

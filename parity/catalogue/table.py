@@ -23,7 +23,7 @@ How to add a row: pick the registry component and check that show the difference
 framework's default as builder arguments in ``as_is`` (add the keyword to the builder if it has
 none, defaulting to the book's value); run ``parity.catalogue.measure.evaluate`` on it; where the
 book configuration cannot remove it, declare the measured band (one decade around) in
-``residual``; ``tests/parity/test_catalogue.py`` then measures it in every framework env.
+``residual``; ``tests/parity/test_differences.py`` then measures it in every framework env.
 """
 from dataclasses import dataclass, field
 from typing import Optional
@@ -348,7 +348,7 @@ ROWS = (
         reason="Keras' L2 has no 1/2; L2(lambda) decays twice as hard as the book's lambda",
         source=f"{KERAS_DOCS}layers/regularizers/", how="L2(lambda / 2)",
         as_is={"keras": {"weight_decay": "l2", "l2_factor": 1.0}}, fix={"keras": {"weight_decay": "l2", "l2_factor": 0.5}},
-        checks=("params",), residual={"keras[tensorflow]": (2e-12, 2e-10)},
+        checks=("params",), residual={"keras[tensorflow]": (8e-11, 8e-9)},  # measured 7.91e-10 (24 steps)
         depends="lambda, lr and |W| (the extra decay is lr*lambda*W per step); on TensorFlow L2 keeps "
                 "lambda/2 as a Python float that becomes float32 (the residual)"),
     Row("nesterov-first-printing", "Nesterov", ("torch", "keras", "jax"),
@@ -417,7 +417,9 @@ ROWS = (
         reason="the clip has zero gradient where y_t < 1e-7 or > 1-1e-7; elsewhere the same as from logits",
         source=f"{KERAS_DOCS}losses/probabilistic_losses/", how="pass the logits with from_logits=True",
         as_is={"keras": {"gradient_input": "softmax", "from_logits": False}}, cases=("loss-book-saturated-labels",),
-        checks=("dx",), residual={"keras[torch]": _KERAS_TORCH_F32["loss"]}, depends="saturation: only rows whose y_t is clipped (absent on unsaturated scores)"),
+        checks=("dx",), residual={"keras[torch]": _KERAS_TORCH_F32["loss"]}, backends=("torch", "jax"),
+        depends="saturation: only rows whose y_t is clipped (absent on unsaturated scores); on TensorFlow Keras "
+                "sees that the probabilities come from a softmax op and uses its logits, so it is absent there"),
     Row("relu-grad-at-zero", "relu", ("torch", "keras", "jax"),
         default="d relu/dx at 0 = 0", book="relu_grad(0) = 1 (the Relu layer: 0)",
         reason="the book disagrees with itself: relu_grad uses x >= 0, the Relu layer x > 0; frameworks follow "

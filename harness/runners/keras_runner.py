@@ -71,25 +71,20 @@ def _model_class(keras):
             return ops.mean(keras.losses.sparse_categorical_crossentropy(t, scores, from_logits=True))
 
         def train_step(self, data):
+            from parity.backends.keras import autodiff
+
             x, t = data[0], data[1]
             variables = self.trainable_variables
-            if backend == "tensorflow":
-                import tensorflow as tf
-
-                with tf.GradientTape() as tape:
-                    loss = self._gradient_loss(x, t)
-                grads = tape.gradient(loss, variables)
-                self.optimizer.apply(grads, variables)
-            elif backend == "torch":
+            if backend not in ("tensorflow", "torch"):
+                raise ValueError(f"keras backend {backend!r} is not supported (tensorflow or torch)")
+            _, _, grads = autodiff.vjp(lambda: self._gradient_loss(x, t), (), variables)
+            if backend == "torch":  # the update itself must not be recorded by autograd
                 import torch
 
-                self.zero_grad()
-                self._gradient_loss(x, t).backward()
-                grads = [v.value.grad for v in variables]
                 with torch.no_grad():
                     self.optimizer.apply(grads, variables)
             else:
-                raise ValueError(f"keras backend {backend!r} is not supported (tensorflow or torch)")
+                self.optimizer.apply(grads, variables)
             return {"loss": book_loss(ops, self(x, training=False), t)}
 
     return BookNet
@@ -220,13 +215,15 @@ class Trainer:
         Names from ``harness.runners.architecture``."""
         from harness.runners.architecture import layer_names
 
+        from parity.backends.keras import autodiff
+
         keras, ops = self.keras, self.keras.ops
         names = layer_names(self.plan.experiment.network)
         stack = list(self.model.stack)
         saved = [(v, read_back({"v": v})["v"]) for v in self.model.non_trainable_variables]
         keys = list(self.param_map)
         variables = [self.param_map[k] for k in keys]
-        out, kept = {}, []
+        out, kept, taps = {}, [], []
 
         def forward():
             h = ops.convert_to_tensor(x)
@@ -235,7 +232,8 @@ class Trainer:
                     out[f"{name}.mean"] = ops.mean(h, axis=0)
                     out[f"{name}.var"] = ops.var(h, axis=0)
                 h = layer(h, training=True)
-                kept.append((name, h))
+                kept.append(name)
+                taps.append(h)
                 out[name] = h
             out["softmax"] = ops.softmax(h, axis=-1)
             return ops.mean(keras.losses.sparse_categorical_crossentropy(ops.convert_to_tensor(t), h,
@@ -243,26 +241,13 @@ class Trainer:
 
         try:
             with floatx(self.plan.dtype):
-                if self.backend_name == "tensorflow":
-                    import tensorflow as tf
-
-                    with tf.GradientTape(persistent=True) as tape:
-                        loss = forward()
-                    grads = tape.gradient(loss, [h for _, h in kept] + variables)
-                else:  # torch backend: keras ops are torch tensors with autograd
-                    for v in variables:
-                        v.value.grad = None
-                    loss = forward()
-                    for _, h in kept:
-                        h.retain_grad()
-                    loss.backward()
-                    grads = [h.grad for _, h in kept] + [v.value.grad for v in variables]
+                _, _, d_variables, d_taps = autodiff.vjp(forward, (), variables, taps=taps)
         finally:
             for variable, value in saved:
                 variable.assign(value)
-        for (name, _), g in zip(reversed(kept), reversed(grads[:len(kept)])):
+        for name, g in zip(kept, d_taps):
             out[f"d{name}"] = g
-        for key, g in zip(keys, grads[len(kept):]):
+        for key, g in zip(keys, d_variables):
             out[f"grad {key}"] = g
         return {k: _numpy(v) for k, v in out.items()}
 

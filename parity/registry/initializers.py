@@ -21,7 +21,7 @@ they are measured in the catalogue of differences (``parity.catalogue``), not he
 Cases (the book's weight shapes; n_in = 1000 or 64*5*5 = 1600, large samples so that a truncated
 normal of the same variance, KS distance 0.017, is seen): see ``parity.runners.initializers.CASES``.
 """
-from parity.registry.spec import Component, Tol  # noqa: F401
+from parity.registry.spec import Component, Tol, with_known  # noqa: F401
 
 _CASES = ("dense-1000x400", "conv-128x64x5x5")
 _CHECKS = ("dtype", "mean", "std", "kurtosis", "ks")
@@ -46,3 +46,5 @@ ROWS = (
         note="book 'he' = N(0, 2/n_in): untruncated (torch kaiming_normal_ fan_in; not keras HeNormal, which is truncated)",
     ),
 )
+
+ROWS = with_known(ROWS)  # known differences: parity.catalogue.table

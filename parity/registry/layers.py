@@ -16,8 +16,7 @@ behind any compared number of the case.
 """
 import math
 
-from parity.catalogue.derive import known_for
-from parity.registry.spec import Component, Tol  # noqa: F401
+from parity.registry.spec import Component, Tol, with_known  # noqa: F401
 
 
 def _affine_k(case):
@@ -55,7 +54,6 @@ ROWS = (
         checks=("forward", "dx", "dW", "db", "dtype"), reduction=_affine_k,
         config={"protocol": "layer", "inputs": ("x",), "params": ("W", "b")},
         note="torch Linear.weight = W.T; keras Dense.kernel = W; 4-D x flattened to (N, D)",
-        known=known_for("Affine"),
     ),
     Component(
         name="Relu", kind="layer", reference="layers.Relu", builder="relu",
@@ -83,7 +81,6 @@ ROWS = (
         config={"protocol": "layer", "inputs": ("x",), "constants": ("t",)},
         note="forward = -sum(log(y_t + 1e-7)) / N in framework ops; dx = autodiff of the framework's "
              "cross-entropy from logits, whose gradient (y - t) / N is the book's backward (which drops the 1e-7)",
-        known=known_for("SoftmaxWithLoss"),
     ),
     Component(
         name="BatchNormalization-train", kind="layer", reference="layers.BatchNormalization",
@@ -94,7 +91,6 @@ ROWS = (
         note="3 training steps compared step by step; torch: F.batch_norm for the output and gradients, "
              "running stats updated book-style (biased var, 0.9*old + 0.1*batch, eps 1e-6); keras: "
              "BatchNormalization(momentum=0.9, epsilon=1e-6, moving stats from zeros); 4-D flattened to (N, C*H*W)",
-        known=known_for("BatchNormalization-train"),
     ),
     Component(
         name="BatchNormalization-eval", kind="layer", reference="layers.BatchNormalization",
@@ -102,7 +98,6 @@ ROWS = (
         cases=("bn-2d", "bn-4d"), checks=("eval_forward",), reduction=_bn_k,
         config={"protocol": "batchnorm", "inputs": ("x",), "params": ("gamma", "beta")},
         note="inference with the running statistics left by the 3 training steps",
-        known=known_for("BatchNormalization-eval"),
     ),
     Component(
         name="Dropout-train", kind="layer", reference="layers.Dropout", builder="dropout",
@@ -147,3 +142,5 @@ ROWS = (
         config={"protocol": "layer", "inputs": ("x", "y")},
     ),
 )
+
+ROWS = with_known(ROWS)  # known differences: parity.catalogue.table

@@ -17,8 +17,7 @@ Tolerances: ``reduction=STEPS``: every compared number is the end of a chain of 
 each adding a rounding error, so the table's rtol / atol grow like sqrt(24) ~ 4.9 (random walk).
 """
 from parity.runners.optimizers import STEPS
-from parity.catalogue.derive import known_for
-from parity.registry.spec import Component, Tol  # noqa: F401
+from parity.registry.spec import Component, Tol, with_known  # noqa: F401
 
 _CASES = ("trajectory-24",)
 
@@ -52,7 +51,6 @@ ROWS = (
         config={"hyper": {"lr": 0.01}, "state": ("h",)},
         note="h += g*g; W -= lr*g/(sqrt(h)+1e-7): torch Adagrad(eps=1e-7, initial_accumulator_value=0); "
              "keras Adagrad(initial_accumulator_value=0, epsilon=1e-14) with eps inside the sqrt",
-        known=known_for("AdaGrad"),
     ),
     Component(
         name="RMSprop", kind="optimizer", reference="optimizer.RMSprop", builder="RMSprop",
@@ -60,7 +58,6 @@ ROWS = (
         config={"hyper": {"lr": 0.01, "decay_rate": 0.99}, "state": ("h",)},
         note="h = d*h + (1-d)*g*g; W -= lr*g/(sqrt(h)+1e-7): torch RMSprop(alpha=0.99, eps=1e-7); "
              "keras RMSprop(rho=0.99, epsilon=1e-14) with eps inside the sqrt",
-        known=known_for("RMSprop"),
     ),
     Component(
         name="Adam", kind="optimizer", reference="optimizer.Adam", builder="Adam",
@@ -86,3 +83,5 @@ ROWS = (
              "optax: add_decayed_weights before adam",
     ),
 )
+
+ROWS = with_known(ROWS)  # known differences: parity.catalogue.table

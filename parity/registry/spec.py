@@ -59,4 +59,19 @@ class Component:
         return self.reduction(case) if callable(self.reduction) else self.reduction
 
 
-__all__ = ["Component", "Tol"]
+def with_known(rows):
+    """The rows with their known differences from the table of known differences
+    (``parity.catalogue.derive.known_for``, restricted to each row's checks); a row never lists its own."""
+    from dataclasses import replace
+
+    from parity.catalogue.derive import known_for
+
+    out = []
+    for row in rows:
+        if row.known:
+            raise ValueError(f"registry row {row.name}: known differences come from parity.catalogue.table, not the row")
+        out.append(replace(row, known={k: v for k, v in known_for(row.name).items() if k[2] in row.checks}))
+    return tuple(out)
+
+
+__all__ = ["Component", "Tol", "with_known"]

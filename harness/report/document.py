@@ -282,7 +282,7 @@ def catalogue(results):
         blocks.append(("p", f"The catalogue could not be measured: {cat['error']['error']}"))
     rows, classes = [], []
     for r in sorted(cat.get("rows", []), key=lambda r: (_cat_rank(r["status"]), r["component"], r["id"], r["framework"])):
-        fw = f"{r['framework']}[{r['backend']}]" if r.get("backend") else r["framework"]
+        fw = r.get("label") or r["framework"]
         rows.append([r["id"], r["component"], fw, MARK.get(r["status"], r["status"]), r["default"], r["book"],
                      r["detail"] if r["status"] == "skipped" else f"{e(r['default_residual'])} {r.get('unit', '')}".strip(),
                      e(r["configured_residual"]),

@@ -19,7 +19,7 @@ SEVERITY = ("error", "fail", "missing", "known", "pass", "skipped")
 
 def label(record):
     """Framework label as in test ids: ``torch``, ``keras[tensorflow]``, ``numerical``."""
-    return f"{record['framework']}[{record['backend']}]" if record.get("backend") else record["framework"]
+    return plugin.label(record["framework"], record.get("backend", ""))
 
 
 def _rank(status):

@@ -29,7 +29,7 @@ def known_for(component, table=ROWS):
                 continue  # the book configuration is not the builder's default: the registry does not meet it
             for dtype in row.known_dtypes:
                 for check in row.checks:
-                    out.setdefault((label, dtype, check), f"{row.reason} (catalogue {row.id})")
+                    out.setdefault((label, dtype, check), f"{row.residual_reason or row.reason} (catalogue {row.id})")
     return out
 
 

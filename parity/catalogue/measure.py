@@ -114,7 +114,8 @@ def unit(row):
 def _base(row, framework):
     return dict(id=row.id, component=row.component, framework=framework, backend="", label=framework,
                 default=row.default, book=row.book, reason=row.reason, fix=row.how, fix_kind=row.fix_kind,
-                trigger=row.trigger, source=row.source, depends=row.depends, default_residual=float("nan"),
+                trigger=row.trigger, source=row.source, depends=row.depends,
+                residual_reason=row.residual_reason, default_residual=float("nan"),
                 configured_residual=float("nan"), unit=unit(row), expected_residual=None, status="", detail="")
 
 

@@ -38,7 +38,7 @@ def layer_run(name, case_id, dtype):
 
 def configured_run(name, case_id, dtype, builder_config):
     """(reference numbers, jax numbers) with the row's builder called with ``builder_config``
-    (keyword arguments, e.g. ``FLAX_DEFAULTS[builder]``): what a plainly configured Flax layer gives."""
+    (keyword arguments, e.g. the catalogue's ``{"stats_dtype": "float32"}``): what a plainly configured Flax layer gives."""
     from parity.registry import get
 
     row, arrays, hyper, ref = reference_numbers(get(name), case_id, dtype)

@@ -2,9 +2,9 @@
 on the registry's cases, with the registry's tolerances: ids ``Affine-jax-float64-dx``. Each test
 asserts every case of its check (the comparison's message names the case and the worst element).
 
-Below: what Flax's defaults (``FLAX_DEFAULTS``: batch norm, pooling, convolution padding) and
-Flax's / optax's own dropout and cross-entropy give instead of the book, measured on the same
-cases, each with the band it was measured in and the book configuration that removes it.
+Below: Flax's float32 batch statistics and fast variance, and Flax's / optax's own dropout and
+cross-entropy, measured against the book; the builders' Flax-default configurations are measured
+by the table of known differences (``parity.catalogue``).
 """
 import numpy as np
 import pytest
@@ -22,29 +22,15 @@ from tests.parity.jax_support import (  # noqa: E402
 
 
 BN = "BatchNormalization-train"
-# (builder config, check, worst |diff| over the row's cases must lie in [lo, hi]); measured float64,
-# bn-2d / bn-4d, 3 training steps: momentum 0.99 -> running_mean 0.48; epsilon 1e-5 -> forward
-# 7.0e-5; running var from ones -> running_var 0.90; float32 statistics -> running_var 1.4e-7.
-FLAX_BN_DEFAULTS = {
-    "bn-momentum-0.99": ({"momentum": 0.99}, "running_mean", (0.1, 1.0)),
-    "bn-epsilon-1e-5": ({"epsilon": 1e-5}, "forward", (1e-5, 1e-3)),
-    "bn-running-var-ones": ({"running_var_init": "ones"}, "running_var", (0.5, 1.0)),
-    "bn-stats-float32": ({"stats_dtype": "float32"}, "running_var", (1e-8, 1e-6)),
-}
+# Flax's batch-norm defaults (momentum 0.99, epsilon 1e-5, running variance from ones, float32
+# statistics), nnx.max_pool's -inf padding and nnx.Conv's "SAME" are rows of the table of known
+# differences (parity.catalogue.table: bn-momentum, bn-epsilon, bn-running-var, bn-stats-float32,
+# pooling-pad-value, padding-same-stride2), measured by tests/parity/test_differences.py.
 
 
 # Flax's float32 statistics take a float64 update by a cast (a FutureWarning today, an error in a
 # future JAX, says JAX): that default is what is measured here.
 FLOAT32_STATS_WARNING = "ignore:scatter inputs have incompatible types:FutureWarning"
-
-
-@pytest.mark.filterwarnings(FLOAT32_STATS_WARNING)
-@pytest.mark.parametrize("config, check, band", list(FLAX_BN_DEFAULTS.values()), ids=list(FLAX_BN_DEFAULTS))
-def test_flax_batch_norm_default_differs_from_the_book(config, check, band):
-    worst = max(max_abs(got[check], ref[check]) for ref, got in
-                (configured_run(BN, case_id, "float64", config) for case_id in get(BN).cases))
-    lo, hi = band
-    assert lo <= worst <= hi, f"{config}: {check} {worst:.3g} outside [{lo:g}, {hi:g}]"
 
 
 @pytest.mark.filterwarnings(FLOAT32_STATS_WARNING)
@@ -73,28 +59,6 @@ def test_flax_fast_variance_cancels_when_the_mean_is_large(dtype, shift, lo, hi)
         errs[fast] = max_abs(L.evaluate(cp.fn, {"x": x}), book)
     assert lo <= errs[True] <= hi, errs
     assert errs[False] <= 1e-6 if dtype == "float32" else errs[False] <= 1e-12, errs
-
-
-def test_flax_max_pool_pads_with_minus_infinity():
-    """nnx.max_pool's own padding is -inf; the book's im2col pads with zeros (measured: forward 0.62
-    on pool-3x3-s2p1, whose border windows hold only negative values)."""
-    ref, got = configured_run("Pooling", "pool-3x3-s2p1", "float64", {"pad_value": None})
-    assert 0.1 <= max_abs(got["forward"], ref["forward"]) <= 10
-
-
-def test_flax_same_padding_is_not_the_books_pad():
-    """padding="SAME" (nnx.Conv's default) at stride 2 pads (0, 1) where the book pads (1, 1):
-    same output shape on conv-s2p1, values off by 3.2 (measured); at stride 1 the shape differs."""
-    from parity.backends.jax import layers as L
-
-    for case_id, expect_same_shape in (("conv-s2p1", True), ("conv-s1p0", False)):
-        case = case_table.get(case_id)
-        _, arrays, hyper, ref = reference_numbers(get("Convolution"), case_id, "float64")
-        cp = L.convolution({"W": arrays["W"], "b": arrays["b"]}, hyper, "float64", padding="SAME")
-        out = L.evaluate(cp.fn, {"x": arrays["x"]})
-        assert (out.shape == ref["forward"].shape) == expect_same_shape, (case_id, out.shape)
-        if expect_same_shape:
-            assert 1.0 <= max_abs(out, ref["forward"]) <= 10.0, case.id
 
 
 @pytest.mark.parametrize("case_id", ["dropout-2d", "dropout-4d"])

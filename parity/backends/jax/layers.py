@@ -1,9 +1,9 @@
 """Flax NNX counterparts of the book's layers and functions, configured to the book's semantics.
 
 Each builder is ``builder(arrays, hyper, dtype, device, **config) -> Counterpart`` (see
-``parity.backends.counterpart``); ``config`` defaults to the book-matching configuration and
-``FLAX_DEFAULTS[builder]`` holds what Flax / optax do when a user writes the layer plainly (the
-catalogue of differences runs the same builder under both). Weights are copied from the book's
+``parity.backends.counterpart``); ``config`` defaults to the book-matching configuration; the table of known differences
+(``parity.catalogue.table``) holds what Flax / optax do when a user writes the layer plainly, as
+these builders' arguments, and runs the same builder under both. Weights are copied from the book's
 arrays: ``nnx.Linear.kernel = W`` (in, out); ``nnx.Conv.kernel`` (HWIO) ``= W.transpose(2, 3, 1, 0)``
 on NHWC input (the book's NCHW is transposed inside the function with ``jnp.transpose``, so
 autodiff gives dx in the book's layout). Every module is built with ``param_dtype=dtype,
@@ -14,7 +14,7 @@ Gradients: ``grad`` differentiates ``fn`` with ``jax.vjp`` (stateless functions)
 (a module's parameters, ``graph=False``; batch-norm statistics written during the call are
 propagated back to the module), never with the implementation's backward.
 
-Where Flax's default differs from the book (``FLAX_DEFAULTS``):
+Where Flax's default differs from the book (rows of ``parity.catalogue.table``):
 - ``nnx.BatchNorm``: momentum 0.99 -> 0.9 (same convention as the book: weight of the old
   value), epsilon 1e-5 -> 1e-6, running variance initialized to ones -> zeros,
   ``use_fast_variance=True`` (var = E[x^2] - E[x]^2, cancels when |mean| >> std) -> False
@@ -250,7 +250,7 @@ def _bn_apply(m, x, training):
 
 def batch_normalization(arrays, hyper, dtype, device="cpu", **config):
     """The book's BatchNormalization on ``nnx.BatchNorm`` (``book_batch_norm``; ``config``
-    overrides its arguments, e.g. ``FLAX_DEFAULTS["batch_normalization"]``)."""
+    overrides its arguments, e.g. the catalogue's ``{"momentum": 0.99}``)."""
     gamma, beta = arrays["gamma"], arrays["beta"]
     settings = {"momentum": hyper.get("momentum", 0.9), "epsilon": hyper.get("eps", 1e-6), **config}
     bn = book_batch_norm(gamma.size, dtype=dtype, **settings)
@@ -332,13 +332,3 @@ def cross_entropy_error(arrays, hyper, dtype, device="cpu"):
 def sum_squared_error(arrays, hyper, dtype, device="cpu"):
     """sum(optax.l2_loss(y, t)) = 0.5 * sum((y - t)^2) (``l2_loss`` carries the 0.5; ``squared_error`` does not)."""
     return Counterpart(fn=lambda y, t: jnp.sum(optax.l2_loss(y, t)))
-
-
-# What a user gets writing the layer plainly in Flax (the builders' config arguments); the
-# catalogue runs each builder with these and measures the difference from the book.
-FLAX_DEFAULTS = {
-    "batch_normalization": {"momentum": 0.99, "epsilon": 1e-5, "use_fast_variance": True,
-                            "running_var_init": "ones", "stats_dtype": "float32"},
-    "pooling": {"pad_value": None},
-    "convolution": {"padding": "SAME"},
-}

@@ -286,10 +286,10 @@ def catalogue(results):
         rows.append([r["id"], r["component"], fw, MARK.get(r["status"], r["status"]), r["default"], r["book"],
                      r["detail"] if r["status"] == "skipped" else f"{e(r['default_residual'])} {r.get('unit', '')}".strip(),
                      e(r["configured_residual"]),
-                     _band(r.get("expected_residual")), r["fix"]])
+                     _band(r.get("expected_residual")), r["fix"], r.get("depends", ""), r.get("source", "")])
         classes.append(css_class(r["status"]))
     blocks.append(("table", ["id", "component", "framework", "status", "as it comes", "book", "default residual",
-                             "configured residual", "expected residual", "fix"], rows, classes))
+                             "configured residual", "expected residual", "fix", "magnitude depends on", "source"], rows, classes))
     return blocks
 
 

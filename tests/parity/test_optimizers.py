@@ -1,20 +1,16 @@
 """Every optimizer row x framework x dtype x check: parameters and the book's state (v, h, m) after
 each of 24 given gradients, and the dtypes the framework's optimizer holds. Ids:
 ``Adam-torch-float64-params``. Known differences (Keras' epsilon inside the sqrt, Keras' decoupled
-weight decay) are strict xfails; their measured size is asserted below."""
+weight decay) are strict xfails; their measured size is asserted below. The row checks are the
+shipped suite's (``parity.testing.suite.test_optimizers``)."""
 import numpy as np
 import pytest
 
 from parity.runners.optimizers import LARGE_STEP, STEPS, ZERO_STEP, problem
-from parity.frameworks import FRAMEWORKS, device_for, keras_backend
+from parity.frameworks import keras_backend
 from parity.registry import get, optimizers
-from tests.parity.conftest import assert_check, check_params, records_for, skip_unless_available
-
-
-@pytest.mark.parametrize("row, framework, dtype, check", check_params(optimizers.ROWS, FRAMEWORKS))
-def test_optimizer_matches(row, framework, dtype, check, impl, device):
-    skip_unless_available(framework, device_for(framework, device))
-    assert_check(records_for(row, framework, dtype, impl, device), row, framework, dtype, check)
+from parity.testing import records_for, skip_unless_available
+from parity.testing.suite.test_optimizers import test_optimizer_matches  # noqa: F401
 
 
 def test_trajectory_exercises_zero_large_and_tiny_gradients():

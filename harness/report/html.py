@@ -1,6 +1,6 @@
-"""Render the report's blocks (``harness.report.document``) as one self-contained HTML page: the
-style sheet inline and every PNG embedded as a base64 data URI, so the file opens from disk."""
-import base64
+"""Render the report's blocks (``harness.report.document``) as one HTML page: the style sheet
+inline, the PNGs beside it in the report directory, linked (relative paths: the page opens from
+disk, and the committed report does not hold every image twice)."""
 from html import escape
 from pathlib import Path
 
@@ -46,8 +46,9 @@ def _block(b, directory):
     if kind == "table":
         return table(b[1], b[2], b[3])
     if kind == "img":
-        data = base64.b64encode((directory / b[1]).read_bytes()).decode("ascii")
-        return f'<figure><img alt="{escape(b[2])}" src="data:image/png;base64,{data}"></figure>'
+        if not (directory / b[1]).exists():
+            raise ValueError(f"html: image {b[1]} is not in {directory}")
+        return f'<figure><img alt="{escape(b[2])}" src="{escape(b[1])}"></figure>'
     if kind == "details":
         inner = "\n".join(_block(x, directory) for x in b[2])
         return f"<details><summary>{escape(b[1])}</summary>\n{inner}\n</details>"

@@ -20,6 +20,8 @@ STYLE = {"numpy": dict(color="#1f77b4", lw=2.2, ls="-"),
          "torch": dict(color="#d62728", lw=1.4, ls="--"),
          "keras": dict(color="#2ca02c", lw=1.2, ls=":")}
 ZERO_FLOOR = 1e-18  # |Δloss| == 0 (bit-identical) drawn here on the log axis
+# PNG metadata: no software version or time stamp, so an unchanged figure is the same bytes.
+SAVE = dict(dpi=72, metadata={"Software": None})
 
 
 def _style(fw):
@@ -109,7 +111,7 @@ def experiment_figure(entry, path):
     ax_t.set(title="training time per iteration (evaluations excluded)", ylabel="ms / iteration")
     fig.suptitle(f"{entry['name']} — {result['dtype']}, seed {result['seed']}, {entry.get('iters_note', '')}", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, **SAVE)
     plt.close(fig)
     return path
 
@@ -133,6 +135,6 @@ def seeds_figure(seeds, path):
            title=f"{seeds['experiment']}: {len(seeds['seeds'])} seeds × {seeds['iters']:,} iterations (◆ mean ± std)")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, **SAVE)
     plt.close(fig)
     return path

@@ -79,5 +79,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     paths = getattr(config, "_parity_report_paths", None)
     if paths:
-        n = len(json.loads(Path(paths["json"]).read_text())["ops"]["records"])
+        from harness.report.write import records_of
+
+        n = len(records_of(json.loads(Path(paths["json"]).read_text())))
         terminalreporter.write_line(f"parity report ({n} records): {paths['html']} and {paths['markdown']}")

@@ -8,6 +8,8 @@ A block is a tuple:
     ("img", filename, alt)                  a PNG in the report directory
     ("details", summary, [blocks])          collapsed section
     ("pre", text)                           preformatted text
+    ("link", href, text)                    a paragraph that is one link (a file beside the page, an anchor)
+    ("grid", columns, rows)                 the status grid: rows [(component, [(status, href) per column])]
 
 ``build(results, plots, op_only=False)``: sections 1-7 in order (op_only: headline, matrix,
 coverage and environment — what ``pytest --parity-report`` writes).
@@ -49,6 +51,7 @@ def build(results, plots, op_only=False):
               ("p", f"Generated {results.get('created', '')} by `{results.get('command', 'python -m harness report')}`"
                     f" in {e(results['durations'].get('total'), '.0f')} s. Implementation under test: "
                     f"{results['options'].get('impl', 'reference')}.")]
+    blocks += grid(results)
     blocks += headline(results, op_only)
     blocks += op_matrix(results)
     blocks += coverage(results)
@@ -58,6 +61,45 @@ def build(results, plots, op_only=False):
         blocks += seeds(results, plots)
     blocks += environment(results)
     return blocks
+
+
+# --- 0 the grid -----------------------------------------------------------------------------------
+
+def grid_cells(records):
+    """(columns, rows) of the status grid: columns "framework[backend] dtype", rows (component,
+    [worst status per column or "missing"]) in registry order; skipped records count as missing."""
+    order = summary._kind_order()
+    cells, columns = {}, []
+    for r in records:
+        col = f"{summary.label(r)} {r['dtype']}"
+        if col not in columns:
+            columns.append(col)
+        status = "missing" if r["status"] == "skipped" else r["status"]
+        key = (r["component"], col)
+        old = cells.get(key)
+        if old is None or summary.SEVERITY.index(status) < summary.SEVERITY.index(old):
+            cells[key] = status
+    columns.sort(key=lambda c: (c.split(" ")[0] == "numerical", c))
+    components = sorted({c for c, _ in cells}, key=lambda c: (order.get(c, len(order)), c))
+    return columns, [(c, [cells.get((c, col), "missing") for col in columns]) for c in components]
+
+
+def grid(results):
+    """Who drifts where, at a glance: one coloured cell per component x framework[backend] x dtype
+    (the worst status over its checks and cases), each linking to the component's rows below."""
+    columns, rows = grid_cells(results["ops"]["records"])
+    if not rows:
+        return []
+    linked = [(c, [(status, f"#op-{_slug(c)}") for status in statuses]) for c, statuses in rows]
+    return [("h", 2, "At a glance"),
+            ("p", "Each cell: the worst status of a component's checks in one framework (Keras: [backend]) and "
+                  "dtype — ✓ pass, ⚠ known difference (catalogued), ✗ fail or error, ○ missing or not run. "
+                  "A cell links to the component's rows in the matrix."),
+            ("grid", columns, linked)]
+
+
+def _slug(text):
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
 # --- 1 headline -----------------------------------------------------------------------------------
@@ -209,27 +251,67 @@ def op_matrix(results):
     rows = summary.matrix(results["ops"]["records"])
     blocks = [("h", 2, "2. Op-level parity matrix"),
               ("p", "One row per component × framework (Keras: [backend]) × dtype × check, over the row's input "
-                    "cases: the largest absolute and relative errors seen against the tolerance (rtol, atol; "
+                    "cases: the largest absolute and relative errors seen against the tolerance (rtol/atol; "
                     "scaled by the reduction length K, see parity/tolerances.py). Worst status first. "
                     "\"known\": a difference listed in the registry row with its reason and measured residual. "
                     "float32 rows also give the framework's error against the float64 reference.")]
     if results["ops"].get("error"):
         blocks.append(("p", f"The op-level checks failed: {results['ops']['error']['error']}"))
     table_rows = [[r["component"], r["kind"], r["framework"], r["dtype"], r["check"], MARK.get(r["status"], r["status"]),
-                   str(r["cases"]), e(r["max_abs_err"]), e(r["max_rel_err"]), e(r["atol"]), e(r["rtol"]),
+                   str(r["cases"]), e(r["max_abs_err"]), e(r["max_rel_err"]), f"{e(r['rtol'])}/{e(r['atol'])}",
                    e(r["err_vs_float64"]), r["message"]] for r in rows]
     headers = ["component", "kind", "framework", "dtype", "check", "status", "cases", "max abs err", "max rel err",
-               "atol", "rtol", "err vs float64", "detail (worst case)"]
+               "rtol/atol", "err vs float64", "detail (worst case)"]
     classes = [css_class(r["status"]) for r in rows]
-    not_pass = [i for i, r in enumerate(rows) if r["status"] != "pass"]
+    failing = [i for i, r in enumerate(rows) if r["status"] not in ("pass", "known")]
     passing = [i for i, r in enumerate(rows) if r["status"] == "pass"]
-    if not_pass:
-        blocks.append(("table", headers, [table_rows[i] for i in not_pass], [classes[i] for i in not_pass]))
-    else:
+    if failing:
+        blocks.append(("table", headers, [table_rows[i] for i in failing], [classes[i] for i in failing]))
+    elif not any(r["status"] == "known" for r in rows):
         blocks.append(("p", "Every checked cell passes."))
+    blocks += known_once(rows, results.get("catalogue", {}).get("rows", []))
+    for component in dict.fromkeys(r["component"] for r in rows):  # the grid's links land here
+        blocks.append(("link", f"op-{_slug(component)}", ""))
     blocks.append(("details", f"{len(passing)} passing rows",
                    [("table", headers[:-1], [table_rows[i][:-1] for i in passing], [classes[i] for i in passing])]))
     return blocks
+
+
+def known_once(rows, catalogue_rows):
+    """The matrix rows whose status is "known", one table row per difference (component, framework,
+    reason) with the cells it covers and a link to its catalogue row, instead of once per record."""
+    groups = {}
+    for r in rows:
+        if r["status"] != "known":
+            continue
+        reason = _known_reason(r)
+        key = (r["component"], r["framework"], reason)
+        groups.setdefault(key, []).append(r)
+    if not groups:
+        return []
+    out_rows = []
+    for (component, fw, reason), rs in groups.items():
+        entry = next((c for c in catalogue_rows if c["component"] == component
+                      and fw.split("[")[0] == c["framework"]), None)
+        where = ", ".join(f"{r['dtype']} {r['check']}" for r in rs)
+        worst = max(rs, key=lambda r: r["max_abs_err"] if r["max_abs_err"] == r["max_abs_err"] else -1)
+        out_rows.append([component, fw, MARK["known"], where, e(worst["max_abs_err"]), reason,
+                         f"catalogue: {entry['id']}" if entry else "-"])
+    return [("p", f"Known differences ({sum(len(v) for v in groups.values())} matrix rows), once each; the "
+                  "catalogue (section 4) measures each one as it comes and as configured:"),
+            ("table", ["component", "framework", "status", "checks", "max abs err", "reason", "catalogue row"],
+             out_rows, ["known"] * len(out_rows))]
+
+
+def _known_reason(row):
+    """The registry's reason for a known matrix row (``Component.known_reason``), or its message."""
+    from parity.registry import get
+
+    try:
+        reason = get(row["component"]).known_reason(row["framework"], row["dtype"], row["check"])
+    except (KeyError, ValueError):
+        reason = None
+    return reason or row["message"]
 
 
 # --- 3 coverage -----------------------------------------------------------------------------------
@@ -329,6 +411,8 @@ def experiments(results, plots):
                             + (" " + " ".join(res.get("schedule_notes", [])) if res.get("schedule_notes") else "")))
         if plots.get(x["name"]):
             blocks.append(("img", plots[x["name"]], f"{x['name']}: loss curves, |Δloss|, accuracy, time per iteration"))
+        blocks.append(("link", f"loss_{x['name']}.csv.gz",
+                       f"every iteration's loss (numpy) and each framework's difference to it: loss_{x['name']}.csv.gz"))
         blocks += explanations(res)
         rows, classes = [], []
         ref_tpi = (res["runs"].get("numpy") or {}).get("time_per_iter_s")

@@ -14,7 +14,10 @@ th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; vertical
 th { background: #f0f3f6; position: sticky; top: 0; }
 td { max-width: 46em; overflow-wrap: anywhere; } td.s { white-space: nowrap; }
 tr.pass td { background: #eefbea; } tr.fail td { background: #fde2e1; } tr.error td { background: #f9c9c6; }
-tr.known td { background: #fff5d6; } tr.missing td { background: #f3e8fd; } tr.skipped td { background: #f4f4f4; color: #666; }
+tr.known td { background: #fff5d6; }
+td.g { text-align: center; padding: 2px 4px; } td.g a { color: inherit; text-decoration: none; display: block; }
+td.g.pass { background: #c9efc1; } td.g.known { background: #ffe39a; } td.g.fail, td.g.error { background: #f59a94; }
+td.g.missing { background: #e4d3f7; } table.grid th { font-weight: 600; font-size: 11.5px; } tr.missing td { background: #f3e8fd; } tr.skipped td { background: #f4f4f4; color: #666; }
 img { max-width: 100%; border: 1px solid #ddd; margin: .4em 0; }
 details { margin: .5em 0 1em; } summary { cursor: pointer; font-weight: 600; }
 pre { background: #f6f8fa; padding: .6em; overflow-x: auto; font-size: 12px; }
@@ -54,6 +57,12 @@ def _block(b, directory):
         return f"<details><summary>{escape(b[1])}</summary>\n{inner}\n</details>"
     if kind == "pre":
         return f"<pre>{escape(b[1])}</pre>"
+    if kind == "link":
+        if not b[2]:  # an anchor only
+            return f'<a id="{escape(b[1])}"></a>'
+        return f'<p><a href="{escape(b[1])}">{escape(b[2])}</a></p>'
+    if kind == "grid":
+        return grid(b[1], b[2])
     raise ValueError(f"html: unknown block kind {kind!r}")
 
 
@@ -67,6 +76,21 @@ def _inline(text):
             bold = part.split("**")
             out.append("".join(f"<b>{p}</b>" if j % 2 else p for j, p in enumerate(bold)))
     return "".join(out)
+
+
+GRID_MARK = {"pass": "✓", "known": "⚠", "fail": "✗", "error": "✗", "missing": "○"}
+
+
+def grid(columns, rows):
+    """The status grid: one coloured cell per component x column, each a link."""
+    head = "<tr><th>component</th>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr>"
+    body = []
+    for component, cells in rows:
+        tds = "".join(f'<td class="g {escape(st)}" title="{escape(component)} {escape(col)}: {escape(st)}">'
+                      f'<a href="{escape(href)}">{GRID_MARK.get(st, "?")}</a></td>'
+                      for col, (st, href) in zip(columns, cells))
+        body.append(f'<tr><td class="s">{escape(component)}</td>{tds}</tr>')
+    return f'<table class="grid"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def table(headers, rows, classes=None):

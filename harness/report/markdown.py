@@ -33,4 +33,10 @@ def _block(b):
         return f"<details><summary>{b[1]}</summary>\n\n{inner}\n\n</details>"
     if kind == "pre":
         return "```\n" + b[1] + "\n```"
+    if kind == "link":
+        return f'<a id="{b[1]}"></a>' if not b[2] else f"[{b[2]}]({b[1]})"
+    if kind == "grid":
+        marks = {"pass": "✓", "known": "⚠", "fail": "✗", "error": "✗", "missing": "○"}
+        return table(["component", *b[1]], [[c, *(f"[{marks.get(st, '?')}]({href})" for st, href in cells)]
+                                            for c, cells in b[2]])
     raise ValueError(f"markdown: unknown block kind {kind!r}")

@@ -107,12 +107,34 @@ def test_html_and_markdown_show_a_failure_first_with_its_colour(tmp_path):
     blocks = document.build(_op_results(recs), {}, op_only=True)
     page = html.render(blocks, tmp_path)
     md = markdown.render(blocks)
-    first_row = page.split("<tbody>", 3)[2]  # tables: headline, then the matrix's failures
+    # first the grid: one coloured cell per component x framework x dtype, linking to the matrix
+    assert page.index('<table class="grid">') < page.index('id="1--headline"')
+    assert '<td class="g fail" title="Relu torch float64: fail"><a href="#op-relu">✗</a></td>' in page
+    assert '<td class="g pass" title="Affine torch float64: pass">' in page and '<a id="op-relu"></a>' in page
+    first_row = page.split("<tbody>", 4)[3]  # tables: grid, headline, then the matrix's failures
     assert first_row.startswith('<tr class="fail">') and "Relu" in first_row.split("</tr>")[0]
     assert "MISMATCH planted" in page and "✗ FAIL" in md
     assert md.index("| Relu | layer | torch") < md.index("| Affine | layer | torch")
     # self-contained: inline CSS, no external resources
     assert "<style>" in page and "http://" not in page and "https://" not in page
+
+
+def test_known_rows_are_shown_once_per_difference_with_their_catalogue_row(tmp_path):
+    """Known matrix rows of one difference (component, framework, reason) are one table row naming
+    the checks it covers and its catalogue row, not one row each."""
+    reason = "Keras adds epsilon inside the square root"
+    recs = [record(component="AdaGrad", kind="optimizer", framework="keras", backend="tensorflow", check=c, dtype=d,
+                   status="known", max_abs_err=5e-3, message=f"AdaGrad-keras-{d}-{c}: known difference: {reason}")
+            for c in ("params",) for d in ("float64", "float32")]  # the registry's reason: the same for both
+    results = _op_results(recs)
+    results["catalogue"] = {"rows": [{"id": "adagrad-epsilon", "component": "AdaGrad", "framework": "keras"}],
+                            "error": None}
+    blocks = document.build(results, {}, op_only=True)
+    md = markdown.render(blocks)
+    known = [line for line in md.splitlines() if line.startswith("| AdaGrad | keras[tensorflow] | ⚠ known")]
+    assert len(known) == 1 and "catalogue: adagrad-epsilon" in known[0]
+    assert "float64 params" in known[0] and "float32 params" in known[0]
+    assert "Every checked cell passes" not in md
 
 
 def test_readme_headline_block_is_replaced_between_markers(tmp_path):

@@ -139,6 +139,8 @@ def headline_blocks(results, op_only=False):
                 f" of {x['full_iters']:,}" if x.get("full_iters") and x["full_iters"] != x["iters"] else "")
             anchor = "; ".join((e(a["low"], ".4f") if a["low"] == a["high"] else f"{e(a['low'], '.4f')}–{e(a['high'], '.4f')}")
                                + f" (seed {a['seed']})" for a in x["anchors"]) or "-"
+            if x["anchors"] and is_cut(x):
+                anchor = f"not comparable: run cut ({anchor} is for the full schedule)"
             status, cls = experiment_status(x)
             rows.append([x["name"], status, iters, d, acc, anchor, x["error"] or x.get("why") or ""])
             classes.append(cls)
@@ -172,11 +174,30 @@ def seeds_line(s):
             + (" Why each run parted: section 6." if any_parted else ""))
 
 
+CHANCE_FACTOR = 1.5  # a final test accuracy under 1.5 / classes has not learned: "ok" would mislead
+
+
+def is_cut(x):
+    """True for an experiment run on fewer iterations than its schedule (--quick, --iters, short)."""
+    iters = x.get("iters") or (x.get("result") or {}).get("iters")
+    return bool(x.get("full_iters") and iters and iters < x["full_iters"])
+
+
+def at_chance(x):
+    """True when every framework's final test accuracy is within CHANCE_FACTOR of guessing."""
+    classes = (x.get("classes") or 10)
+    accs = [v for v in (x.get("final_test_acc") or {}).values() if v is not None]
+    return bool(accs) and all(v < CHANCE_FACTOR / classes for v in accs)
+
+
 def experiment_status(x):
     """(status text, row class) of a headline experiment row from its frameworks' verdicts: "✓ ok",
-    "⚠ parted: keras at 600 (accuracy equivalent)", "✗ FAILED: ..." — the same words as the CLI."""
+    "⚠ parted: keras at 600 (accuracy equivalent)", "✗ FAILED: ..." — the same words as the CLI.
+    A run whose accuracy is at chance level says "agree, not trained", never "ok"."""
     if x["status"] != "ok":
         return MARK["failed"], "error"
+    if at_chance(x) and all(v["passed"] for v in (x.get("verdicts") or {}).values()):
+        return "– agree; not trained (accuracy at chance" + (", run cut)" if is_cut(x) else ")"), "skipped"
     verdicts = x.get("verdicts") or {}
     failed = [f"{fw} {v['text']}" for fw, v in verdicts.items() if not v["passed"]]
     if failed:
@@ -415,22 +436,31 @@ def experiments(results, plots):
                        f"every iteration's loss (numpy) and each framework's difference to it: loss_{x['name']}.csv.gz"))
         blocks += explanations(res)
         rows, classes = [], []
+        cut = is_cut(x)
         ref_tpi = (res["runs"].get("numpy") or {}).get("time_per_iter_s")
         for fw in res["frameworks"]:
             run, cmp = res["runs"][fw], res["comparison"].get(fw, {})
             tpi = run.get("time_per_iter_s")
+            spread = (f" ({e(run['time_per_iter_p10_s'] * 1e3, '.3f')}–{e(run['time_per_iter_p90_s'] * 1e3, '.3f')})"
+                      if run.get("time_per_iter_p10_s") is not None else "")
             first = cmp.get("first_divergent_iter")
             v = (res.get("verdict") or {}).get(fw)
             rows.append([fw, run.get("backend") or "", run_status(v) if v else MARK.get(run.get("status"), run.get("status")),
                          e(run.get("final_train_acc"), ".4f"), e(run.get("final_test_acc"), ".4f"),
                          e(cmp.get("max_abs_dloss")) if cmp else ("reference" if fw == "numpy" else "-"),
                          ("none" if first is None else e(first, ",")) if cmp else "-",
-                         e(tpi * 1e3 if tpi else None, ".3f"), e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
+                         e(tpi * 1e3 if tpi else None, ".3f") + spread,
+                         e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
                          e(run.get("wall_s"), ".1f"), run.get("message") or ""])
             classes.append("pass" if v and v["passed"] and v["status"] == "ok" else "known" if v and v["passed"]
                            else css_class(run.get("status")) if run.get("status") not in ("ok",) else "fail")
         blocks.append(("table", ["framework", "backend", "status", "final train acc", "final test acc", "max |Δloss|",
-                                 "first iteration > tol", "ms / iteration", "× numpy", "wall s", "message"], rows, classes))
+                                 "first iteration > tol", "ms / iteration, median (p10–p90)", "× numpy", "wall s",
+                                 "message"], rows, classes))
+        blocks.append(("p", "Time per iteration: the median training step after the warm-up (the first 10% of the "
+                            "steps, at most 20, are left out), evaluations excluded; p10–p90 is the spread."
+                            + (f" This run was cut ({x['iters_note']}): its accuracies are those of a short run, "
+                               f"not comparable with the anchors or a full run." if cut else "")))
         anchors = res["experiment"]["anchors"]
         if anchors:
             arows = []
@@ -438,8 +468,9 @@ def experiments(results, plots):
                 acc = e(a["low"], ".4f") if a["low"] == a["high"] else f"{e(a['low'], '.4f')}–{e(a['high'], '.4f')}"
                 here = a["dataset"] == ds
                 ours = (res["runs"].get("numpy") or {}).get("final_test_acc")
+                mine = "not comparable: run cut" if here and cut else e(ours, ".4f") if here else "-"
                 arows.append([f"seed {a['seed']}", a["dataset"] + (" (this data set)" if here else " (not this data set)"),
-                              acc, e(ours, ".4f") if here else "-", a["note"]])
+                              acc, mine, a["note"]])
             blocks.append(("table", ["anchor", "measured on", "anchor test accuracy", "numpy here", "note"], arows, None))
             if not any(a["dataset"] == ds for a in anchors):
                 blocks.append(("p", f"No anchor was measured on {ds}: the anchors above are for comparison with runs "

@@ -3,7 +3,8 @@
 - ``experiment_figure(entry, path)``: one 2 x 2 figure per experiment — the frameworks' loss
   curves overlaid; |Δloss| against the reference on a log scale with the tolerance line and a
   marker where a run parted (the forensics' step and event); train
-  and test accuracy per evaluation (once per epoch); training time per iteration per framework.
+  and test accuracy per evaluation (once per epoch, and at the end of a cut run); the median
+  training step per framework after the warm-up, with its p10-p90 spread.
 - ``seeds_figure(seeds, path)``: the paired differences of the final test accuracy to the
   reference per seed, their mean and confidence interval, and the equivalence margin as a band.
 
@@ -104,12 +105,14 @@ def experiment_figure(entry, path):
 
     names = list(result["runs"])
     tpi = [(result["runs"][fw].get("time_per_iter_s") or 0) * 1e3 for fw in names]
-    bars = ax_t.bar(names, tpi, color=[_style(fw)["color"] for fw in names])
-    for bar, fw, v in zip(bars, names, tpi):
+    low = [max(v - (result["runs"][fw].get("time_per_iter_p10_s") or v / 1e3) * 1e3, 0) for fw, v in zip(names, tpi)]
+    high = [max((result["runs"][fw].get("time_per_iter_p90_s") or v / 1e3) * 1e3 - v, 0) for fw, v in zip(names, tpi)]
+    bars = ax_t.bar(names, tpi, yerr=[low, high], capsize=4, color=[_style(fw)["color"] for fw in names])
+    for bar, fw, v, up in zip(bars, names, tpi, high):
         status = result["runs"][fw].get("status")
-        ax_t.annotate(f"{v:.2f} ms" if status in ("ok", "diverged") else status, (bar.get_x() + bar.get_width() / 2, v),
-                      ha="center", va="bottom", fontsize=9)
-    ax_t.set(title="training time per iteration (evaluations excluded)", ylabel="ms / iteration")
+        ax_t.annotate(f"{v:.2f} ms" if status in ("ok", "diverged") else status,
+                      (bar.get_x() + bar.get_width() / 2, v + up), ha="center", va="bottom", fontsize=9)
+    ax_t.set(title="time per iteration: median after warm-up, p10–p90 (evaluations excluded)", ylabel="ms / iteration")
     fig.suptitle(f"{entry['name']} — {result['dtype']}, seed {result['seed']}, {entry.get('iters_note', '')}", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, **SAVE)

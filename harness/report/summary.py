@@ -169,6 +169,7 @@ def headline(results):
         res = e.get("result") or {}
         experiments.append({
             "name": e["name"], "status": e["status"], "iters": res.get("iters"), "full_iters": e.get("full_iters"),
+            "classes": ((res.get("experiment") or {}).get("network") or {}).get("output_size"),
             "max_abs_dloss": {fw: c.get("max_abs_dloss") for fw, c in res.get("comparison", {}).items()},
             "final_test_acc": {fw: run.get("final_test_acc") for fw, run in res.get("runs", {}).items()},
             "error": (e.get("error") or {}).get("error"),

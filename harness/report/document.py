@@ -4,7 +4,8 @@ A block is a tuple:
     ("h", level, text)                      heading
     ("p", text)                             paragraph (plain text)
     ("list", [text, ...])                   bullet list
-    ("table", headers, rows, row_classes)   rows: lists of strings; row_classes: a status per row or None
+    ("table", headers, rows, row_classes)   rows: lists of strings (or {"text", "href"} links, {"text", "id"}
+                                            link targets); row_classes: a status per row or None
     ("img", filename, alt)                  a PNG in the report directory
     ("details", summary, [blocks])          collapsed section
     ("pre", text)                           preformatted text
@@ -67,21 +68,23 @@ def build(results, plots, op_only=False):
 
 def grid_cells(records):
     """(columns, rows) of the status grid: columns "framework[backend] dtype", rows (component,
-    [worst status per column or "missing"]) in registry order; skipped records count as missing."""
+    [worst status per column]) in registry order. A cell whose records are all skipped (not
+    applicable, framework not run) is "skipped"; one with no record is "" (never checked there);
+    a column with nothing but those is left out."""
     order = summary._kind_order()
     cells, columns = {}, []
     for r in records:
         col = f"{summary.label(r)} {r['dtype']}"
         if col not in columns:
             columns.append(col)
-        status = "missing" if r["status"] == "skipped" else r["status"]
         key = (r["component"], col)
         old = cells.get(key)
-        if old is None or summary.SEVERITY.index(status) < summary.SEVERITY.index(old):
-            cells[key] = status
+        if old is None or summary.SEVERITY.index(r["status"]) < summary.SEVERITY.index(old):
+            cells[key] = r["status"]
+    columns = [c for c in columns if any(cells.get((k, c), "skipped") != "skipped" for k, _ in cells)]
     columns.sort(key=lambda c: (c.split(" ")[0] == "numerical", c))
     components = sorted({c for c, _ in cells}, key=lambda c: (order.get(c, len(order)), c))
-    return columns, [(c, [cells.get((c, col), "missing") for col in columns]) for c in components]
+    return columns, [(c, [cells.get((c, col), "") for col in columns]) for c in components]
 
 
 def grid(results):
@@ -93,7 +96,8 @@ def grid(results):
     linked = [(c, [(status, f"#op-{_slug(c)}") for status in statuses]) for c, statuses in rows]
     return [("h", 2, "At a glance"),
             ("p", "Each cell: the worst status of a component's checks in one framework (Keras: [backend]) and "
-                  "dtype — ✓ pass, ⚠ known difference (catalogued), ✗ fail or error, ○ missing or not run. "
+                  "dtype — ✓ pass, ⚠ known difference (catalogued), ✗ fail or error, ○ missing from the "
+                  "implementation, – not applicable or not run (blank: not checked there). "
                   "A cell links to the component's rows in the matrix."),
             ("grid", columns, linked)]
 
@@ -317,7 +321,7 @@ def known_once(rows, catalogue_rows):
         where = ", ".join(f"{r['dtype']} {r['check']}" for r in rs)
         worst = max(rs, key=lambda r: r["max_abs_err"] if r["max_abs_err"] == r["max_abs_err"] else -1)
         out_rows.append([component, fw, MARK["known"], where, e(worst["max_abs_err"]), reason,
-                         f"catalogue: {entry['id']}" if entry else "-"])
+                         {"text": f"catalogue: {entry['id']}", "href": f"#{catalogue_anchor(entry)}"} if entry else "-"])
     return [("p", f"Known differences ({sum(len(v) for v in groups.values())} matrix rows), once each; the "
                   "catalogue (section 4) measures each one as it comes and as configured:"),
             ("table", ["component", "framework", "status", "checks", "max abs err", "reason", "catalogue row"],
@@ -384,7 +388,8 @@ def catalogue(results):
     rows, classes = [], []
     for r in sorted(cat.get("rows", []), key=lambda r: (_cat_rank(r["status"]), r["component"], r["id"], r["framework"])):
         fw = f"{r['framework']}[{r['backend']}]" if r.get("backend") else r["framework"]
-        rows.append([r["id"], r["component"], fw, MARK.get(r["status"], r["status"]), r["default"], r["book"],
+        rows.append([{"text": r["id"], "id": catalogue_anchor(r)}, r["component"], fw, MARK.get(r["status"], r["status"]),
+                     r["default"], r["book"],
                      r["detail"] if r["status"] == "skipped" else f"{e(r['default_residual'])} {r.get('unit', '')}".strip(),
                      e(r["configured_residual"]),
                      _band(r.get("expected_residual")), r["fix"]])
@@ -392,6 +397,11 @@ def catalogue(results):
     blocks.append(("table", ["id", "component", "framework", "status", "as it comes", "book", "default residual",
                              "configured residual", "expected residual", "fix"], rows, classes))
     return blocks
+
+
+def catalogue_anchor(row):
+    """The page anchor of a catalogue row (its id and framework[backend])."""
+    return "cat-" + _slug(f"{row['id']}-{row['framework']}-{row.get('backend') or ''}")
 
 
 def _cat_rank(status):

@@ -17,7 +17,7 @@ tr.pass td { background: #eefbea; } tr.fail td { background: #fde2e1; } tr.error
 tr.known td { background: #fff5d6; }
 td.g { text-align: center; padding: 2px 4px; } td.g a { color: inherit; text-decoration: none; display: block; }
 td.g.pass { background: #c9efc1; } td.g.known { background: #ffe39a; } td.g.fail, td.g.error { background: #f59a94; }
-td.g.missing { background: #e4d3f7; } table.grid th { font-weight: 600; font-size: 11.5px; } tr.missing td { background: #f3e8fd; } tr.skipped td { background: #f4f4f4; color: #666; }
+td.g.missing { background: #e4d3f7; } td.g.skipped { background: #f4f4f4; color: #888; } table.grid th { font-weight: 600; font-size: 11.5px; } tr.missing td { background: #f3e8fd; } tr.skipped td { background: #f4f4f4; color: #666; }
 img { max-width: 100%; border: 1px solid #ddd; margin: .4em 0; }
 details { margin: .5em 0 1em; } summary { cursor: pointer; font-weight: 600; }
 pre { background: #f6f8fa; padding: .6em; overflow-x: auto; font-size: 12px; }
@@ -78,7 +78,7 @@ def _inline(text):
     return "".join(out)
 
 
-GRID_MARK = {"pass": "✓", "known": "⚠", "fail": "✗", "error": "✗", "missing": "○"}
+GRID_MARK = {"pass": "✓", "known": "⚠", "fail": "✗", "error": "✗", "missing": "○", "skipped": "–", "": ""}
 
 
 def grid(columns, rows):
@@ -103,6 +103,11 @@ def table(headers, rows, classes=None):
 
 
 def _td(cell):
-    """A cell; short ones (numbers, names, statuses) do not wrap, so long text gets the width."""
+    """A cell; short ones (numbers, names, statuses) do not wrap, so long text gets the width. A
+    dict is a link ({"text", "href"}) or a link target ({"text", "id"})."""
+    if isinstance(cell, dict):
+        if "href" in cell:
+            return f'<td class="s"><a href="{escape(cell["href"])}">{escape(cell["text"])}</a></td>'
+        return f'<td class="s" id="{escape(cell["id"])}">{escape(cell["text"])}</td>'
     text = str(cell)
     return f'<td class="s">{escape(text)}</td>' if len(text) <= 24 else f"<td>{escape(text)}</td>"

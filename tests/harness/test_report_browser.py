@@ -50,7 +50,7 @@ def _chromium(tmp_path, *args):
 
 def test_page_loads_with_tables_and_decoded_images(report, tmp_path):
     page = (report / "index.html").read_text()
-    probe = tmp_path / "probe.html"
+    probe = report / "probe.html"  # beside the page: its images are files linked by relative paths
     probe.write_text(page.replace("</body>", PROBE + "</body>"))
     dom = _chromium(tmp_path, "--dump-dom", probe.as_uri())
     n_images = page.count("<img ")

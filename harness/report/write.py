@@ -6,18 +6,20 @@ report.md (GitHub) and index.html (self-contained).
 
 Size (the committed report stays under ~2 MB, and a regeneration that changes nothing changes
 few bytes): the per-iteration curves go to ``loss_<experiment>.csv.gz`` (every iteration; the
-reference's loss to 8 significant digits and each framework's difference to it to 3), the op
+reference's loss to 8 significant digits and each framework's difference to it to 2), the op
 records to ``op_records.csv.gz`` (gzip without a time stamp), results.json holds neither the
 curves nor the per-record versions (``ops.versions``: the distinct ones, each record naming its
-index); its records are a table, ``ops.record_table = {"columns": [...], "rows": [[...], ...]}``
+index); its records are a table, ``ops.record_table = {"columns": [...], "same": {column: the value
+every record has}, "rows": [[...], ...]}``
 (one row a line; ``records_of(document)`` gives them back as dicts), passing ones without their
-message (the CSV has it); the PNGs carry no time stamp or software version and are linked from
+message (the CSV has it) and with errors and tolerances to 4 significant digits; the PNGs carry no time stamp or software version and are linked from
 the page, not embedded.
 """
 import csv
 import gzip
 import io
 import json
+import math
 from pathlib import Path
 
 from harness.report import document, html, markdown, summary
@@ -95,11 +97,17 @@ def records_of(document):
     versions = ops.get("versions", [])
     out = []
     for row in table["rows"]:
-        record = {k: v for k, v in zip(table["columns"], row) if not (k == "message" and v is None)}
+        record = {**table.get("same", {}), **dict(zip(table["columns"], row))}
+        if record.get("message", "") is None:
+            del record["message"]
         if isinstance(record.get("versions"), int):
             record["versions"] = versions[record["versions"]]
         out.append(record)
     return out
+
+
+# Record fields results.json gives to ROUNDED_DIGITS significant digits (op_records.csv.gz: every digit).
+ROUNDED, ROUNDED_DIGITS = ("max_abs_err", "max_rel_err", "rtol", "atol", "err_vs_float64", "ref_rounding"), 4
 
 
 def trimmed(results):
@@ -118,11 +126,16 @@ def trimmed(results):
         record["versions"] = distinct.index(versions)
         if record.get("status") == "pass":
             record["message"] = None
+        for name in ROUNDED:
+            if isinstance(record.get(name), float) and math.isfinite(record[name]):
+                record[name] = float(f"{record[name]:.{ROUNDED_DIGITS}g}")
     if "records" in ops:
         records = ops.pop("records")
         columns = list(records[0]) if records else []
+        same = {c: records[0].get(c) for c in columns if all(r.get(c) == records[0].get(c) for r in records)}
+        columns = [c for c in columns if c not in same]
         ops["versions"] = distinct
-        ops["record_table"] = {"columns": columns, "rows": [[r.get(c) for c in columns] for r in records]}
+        ops["record_table"] = {"columns": columns, "same": same, "rows": [[r.get(c) for c in columns] for r in records]}
     for x in slim.get("experiments", []):
         res = x.get("result")
         if not res:
@@ -222,12 +235,12 @@ def _seeds_csv(results, path):
     return _dicts_csv(rows, path)
 
 
-LOSS_DIGITS, DLOSS_DIGITS = 8, 3  # significant digits of the reference's loss and of each difference to it
+LOSS_DIGITS, DLOSS_DIGITS = 8, 2  # significant digits of the reference's loss and of each difference to it
 
 
 def _loss_csv(result, path):
     """Gzipped CSV, every iteration: iter, loss_<reference> (8 significant digits) and
-    dloss_<framework> = loss_<framework> - loss_<reference> in float64 (3 significant digits: the
+    dloss_<framework> = loss_<framework> - loss_<reference> in float64 (2 significant digits: the
     size of the difference, down to 1e-16, is what the comparison reads). Full-precision losses
     are in the JSON ``harness run`` writes."""
     runs = {fw: r["train_loss"] for fw, r in result["runs"].items() if r.get("train_loss")}

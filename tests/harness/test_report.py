@@ -114,7 +114,8 @@ def test_html_and_markdown_show_a_failure_first_with_its_colour(tmp_path):
     first_row = page.split("<tbody>", 4)[3]  # tables: grid, headline, then the matrix's failures
     assert first_row.startswith('<tr class="fail">') and "Relu" in first_row.split("</tr>")[0]
     assert "MISMATCH planted" in page and "✗ FAIL" in md
-    assert md.index("| Relu | layer | torch") < md.index("| Affine | layer | torch")
+    assert "| Relu | layer | torch" in md and "| Affine | layer | torch" not in md  # passing rows: the CSV
+    assert "[1 passing rows, and every other: op_matrix.csv](op_matrix.csv)" in md
     # self-contained: inline CSS, no external resources
     assert "<style>" in page and "http://" not in page and "https://" not in page
 

@@ -6,8 +6,10 @@ framework after this (the loggers exist before the frameworks fetch them).
 import logging
 import os
 
-# environment variable -> value meaning "errors only"
-QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "ABSL_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
+# environment variable -> value meaning "errors only"; SCRATCH_PARITY_QUIET tells the children
+# (loky workers, fork-server children) to quiet their Python loggers too (``apply_if_asked``).
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "ABSL_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR",
+             "SCRATCH_PARITY_QUIET": "1"}
 QUIET_LOGGERS = ("tensorflow", "absl", "jax._src.xla_bridge", "h5py")
 
 
@@ -16,3 +18,10 @@ def quiet():
     os.environ.update(QUIET_ENV)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def apply_if_asked():
+    """In a child: quiet the Python loggers when the process that started it asked for quiet."""
+    if os.environ.get("SCRATCH_PARITY_QUIET") == "1":
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)

@@ -9,6 +9,7 @@
 - the wheel (slow): holds the suite, the plugin entry point and the console script.
 """
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -140,3 +141,20 @@ def test_wheel_holds_the_suite_the_plugin_and_the_console_script(tmp_path):
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "scratch-parity = parity.console:main" in entry_points
     assert "parity.testing.plugin = parity.testing.plugin" in entry_points
+
+
+def test_framework_logs_are_quiet_in_the_commands_and_their_children_unless_verbose(tmp_path):
+    """The commands quiet the frameworks' logs (parity.logs.quiet) and say so to their children
+    through the environment; a child (numerics.configure, as every runner calls it) follows."""
+    code = ("import logging, os\nfrom parity import numerics\nnumerics.configure()\n"
+            "print(logging.getLogger('tensorflow').level, os.environ.get('TF_CPP_MIN_LOG_LEVEL'))")
+    cwd, env = _outside(tmp_path)
+    env = {k: v for k, v in env.items() if k not in ("SCRATCH_PARITY_QUIET", "TF_CPP_MIN_LOG_LEVEL")}
+    plain = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert plain.stdout.split() == ["0", "2"], plain.stderr[-2000:]  # not asked: loggers as they come
+    from parity import logs
+
+    asked = {**env, **logs.QUIET_ENV}
+    child = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=asked, capture_output=True, text=True,
+                           timeout=120)
+    assert child.stdout.split() == [str(logging.ERROR), "3"], child.stderr[-2000:]

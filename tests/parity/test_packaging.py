@@ -43,10 +43,17 @@ def test_plugin_runs_the_shipped_suite_from_another_project_and_a_fault_turns_re
     pytest.importorskip("torch")
     good = reference_copy(tmp_path / "good" / "common")
     bad = reference_copy(tmp_path / "bad" / "common", fault("affine-db-mean").edits)
+    pytest.importorskip("xdist")
     selection = ("-k", "Affine-torch-float64 or softmax-torch-float64-forward")
-    ok = _pytest_outside(tmp_path / "a", good, *selection)
+    report = tmp_path / "parity-report"
+    ok = _pytest_outside(tmp_path / "a", good, *selection, "-n", "2", "--parity-report", str(report))
     assert ok.returncode == 0, ok.stdout[-3000:] + ok.stderr[-2000:]
-    passed = [line for line in ok.stdout.replace(os.sep, "/").splitlines() if line.startswith("PASSED ")]
+    from harness.report.write import records_of
+
+    records = records_of(json.loads((report / "results.json").read_text()))  # merged from both workers
+    assert {(r["component"], r["check"]) for r in records} >= {("Affine", "db"), ("softmax", "forward")}
+    passed = [line for line in ok.stdout.replace(os.sep, "/").splitlines() if line.startswith("PASSED ")
+              or "] PASSED " in line]
     for test_id in ("test_layers.py::test_layer_matches[Affine-torch-float64-db]",
                     "test_functions.py::test_function_matches[softmax-torch-float64-forward]"):
         assert any(line.endswith(test_id) for line in passed), ok.stdout[-3000:]

@@ -447,6 +447,8 @@ def experiments(results, plots):
         blocks += explanations(res)
         rows, classes = [], []
         cut = is_cut(x)
+        untrained = at_chance({"classes": exp["network"].get("output_size"),
+                               "final_test_acc": {fw: r.get("final_test_acc") for fw, r in res["runs"].items()}})
         ref_tpi = (res["runs"].get("numpy") or {}).get("time_per_iter_s")
         for fw in res["frameworks"]:
             run, cmp = res["runs"][fw], res["comparison"].get(fw, {})
@@ -455,7 +457,10 @@ def experiments(results, plots):
                       if run.get("time_per_iter_p10_s") is not None else "")
             first = cmp.get("first_divergent_iter")
             v = (res.get("verdict") or {}).get(fw)
-            rows.append([fw, run.get("backend") or "", run_status(v) if v else MARK.get(run.get("status"), run.get("status")),
+            status = run_status(v) if v else MARK.get(run.get("status"), run.get("status"))
+            if untrained and v and v["passed"]:
+                status = "– agrees; not trained (accuracy at chance)"
+            rows.append([fw, run.get("backend") or "", status,
                          e(run.get("final_train_acc"), ".4f"), e(run.get("final_test_acc"), ".4f"),
                          e(cmp.get("max_abs_dloss")) if cmp else ("reference" if fw == "numpy" else "-"),
                          ("none" if first is None else e(first, ",")) if cmp else "-",

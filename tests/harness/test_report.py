@@ -317,3 +317,15 @@ def test_writer_output_is_small_and_the_same_bytes_when_nothing_changed(tmp_path
     assert len(records_of(doc)) == 2000
     assert all("message" not in r for r in records_of(doc))  # passing: the CSV has the message
     assert doc["ops"]["versions"] == [{"python": "3.11.7", "numpy": "2.4.6", "torch": "2.13.0+cpu"}]
+
+
+def test_a_run_at_chance_accuracy_is_never_ok():
+    """A run whose final test accuracy is at chance (a cut run that did not learn) says the
+    frameworks agree and that it did not train, never "ok"; a cut run's anchor is not comparable."""
+    x = {"name": "two_layer_relu", "status": "ok", "iters": 60, "full_iters": 10_000, "classes": 10,
+         "final_test_acc": {"numpy": 0.1, "torch": 0.1}, "verdicts": {"torch": {"passed": True, "status": "ok"}}}
+    status, cls = document.experiment_status(x)
+    assert "not trained" in status and "ok" not in status and cls == "skipped"
+    assert document.is_cut(x) and not document.is_cut({**x, "iters": 10_000})
+    trained = {**x, "final_test_acc": {"numpy": 0.56, "torch": 0.56}}
+    assert document.experiment_status(trained) == (document.MARK["ok"], "pass")

@@ -48,7 +48,7 @@ def matrix(records):
             "statuses": dict(Counter(r["status"] for r in recs)),
             "max_abs_err": max(_num(r["max_abs_err"]) for r in recs),
             "max_rel_err": max(_num(r["max_rel_err"]) for r in recs),
-            "atol": max(_num(r["atol"]) for r in recs), "rtol": max(_num(r["rtol"]) for r in recs),
+            "rtol": max(_num(r["rtol"]) for r in recs), "atol": max(_num(r["atol"]) for r in recs),
             "err_vs_float64": max((_num(r.get("err_vs_float64")) for r in recs), default=float("nan")),
             "message": worst["message"] if worst["status"] != "pass" else "",
         })

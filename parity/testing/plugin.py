@@ -18,7 +18,9 @@ Fixtures: ``impl_spec`` (what ``--impl`` named), ``impl`` (it, loaded), ``device
 ``need_framework`` (``need_framework("torch")`` skips unless torch runs here) and ``framework``
 (each framework plug-in in turn, skipped with the reason where it cannot run).
 
-Settings: determinism on and TF32 off (``parity.numerics.configure``), once, at configure time.
+Settings: determinism on and TF32 off (``parity.numerics.configure``), once, at configure time,
+when ``--impl``, ``--parity`` or ``--parity-report`` is given (this repository's tests/conftest.py
+sets them for every run of its own suite); a pytest run that asks for none of them is left alone.
 """
 from pathlib import Path
 
@@ -44,9 +46,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    from parity import numerics
+    if in_use(config):  # installed, the plugin loads in every pytest run: the others are left alone
+        from parity import numerics
 
-    numerics.configure(tf32=False)
+        numerics.configure(tf32=False)
     for name, what in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {what}")
     if config.getoption("--parity-report"):
@@ -59,6 +62,11 @@ def pytest_configure(config):
         named = list(config.args) if config.args_source == config.ArgsSource.ARGS else []
         config.args = [*named, str(SUITE)]
         config.args_source = config.ArgsSource.ARGS
+
+
+def in_use(config):
+    """The parity suite or report was asked for (--impl, --parity, --parity-report)."""
+    return any(config.getoption(o) not in (None, False) for o in ("--impl", "--parity", "--parity-report"))
 
 
 def _collect_suite(config):

@@ -65,9 +65,11 @@ def test_plugin_runs_the_shipped_suite_from_another_project_and_a_fault_turns_re
 
 
 def test_plugin_leaves_a_project_alone_without_impl(tmp_path):
-    """Without --impl (or --parity) the user's own tests run, not the suite."""
+    """Without --impl (or --parity) the user's own tests run, not the suite, and the plugin sets
+    nothing (it loads in every pytest run of an environment it is installed in)."""
     cwd, env = _outside(tmp_path)
-    (cwd / "test_mine.py").write_text("def test_mine(impl_spec):\n    assert impl_spec == 'reference'\n")
+    (cwd / "test_mine.py").write_text("import sys\n\ndef test_mine(impl_spec):\n    assert impl_spec == 'reference'\n"
+                                      "    assert 'torch' not in sys.modules  # numerics left alone: nothing imported\n")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "parity.testing.plugin", "-p", "no:cacheprovider",
                            "-q"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout[-2000:]

@@ -21,19 +21,39 @@ def register(name, help, add_arguments, handler):
     SUBCOMMANDS[name] = (help, add_arguments, handler)
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m harness",
-                                     description="scratch-parity: full training runs in NumPy, PyTorch and Keras")
+# Examples shown first in each subcommand's --help epilog (%(prog)s: "python -m harness run", ...).
+EXAMPLES = {
+    "list": ["%(prog)s", "%(prog)s --data-dir ~/data"],
+    "run": ["%(prog)s two_layer_relu --iters 500", "%(prog)s two_layer_relu --frameworks numpy,torch --seeds 5 --jobs 2",
+            "%(prog)s my_experiment.toml --impl ./common --json - > run.json"],
+    "explain": ["%(prog)s two_layer_relu --framework keras --dtype float32 --iters 1500"],
+    "report": ["%(prog)s --quick --out /tmp/report", "%(prog)s --out reports/latest --readme README.md"],
+}
+
+
+def build_parser(prog="python -m harness"):
+    from parity.console import HelpFormatter, add_version
+
+    parser = argparse.ArgumentParser(prog=prog, formatter_class=HelpFormatter,
+                                     description="scratch-parity: full training runs in NumPy, PyTorch, Keras and JAX")
+    add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help, add_arguments, handler) in SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
+        add_version(p)
         add_arguments(p)
+        examples = "\n".join(f"  {e}" for e in EXAMPLES.get(name, ()))
+        p.epilog = "\n\n".join(x for x in (examples and "examples:\n" + examples, p.epilog) if x)
         p.set_defaults(handler=handler)
     return parser
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def main(argv=None, prog="python -m harness"):
+    args = build_parser(prog).parse_args(argv)
+    if not getattr(args, "verbose", False):
+        from parity import logs
+
+        logs.quiet()
     try:
         return args.handler(args)
     except ValueError as exc:  # bad input: one clear line, exit status 2
@@ -45,6 +65,7 @@ def main(argv=None):
 
 def _list_arguments(parser):
     parser.add_argument("--data-dir", default=None, help="directory holding data sets (searched first)")
+    parser.epilog = "exit status: 0"
 
 
 def _list(args):
@@ -94,6 +115,7 @@ def _common_run_arguments(parser, jobs_help):
     parser.add_argument("--json", default=None, metavar="PATH",
                         help="write the results JSON to PATH ('-': standard output, the tables go to stderr)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--verbose", action="store_true", help="let the frameworks' own logs (TensorFlow, absl) through")
 
 
 def _run_arguments(parser):

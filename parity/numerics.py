@@ -13,6 +13,9 @@ STATE = {}
 
 def configure(tf32=False):
     """Switch on deterministic algorithms everywhere and set TF32 (default off). Returns STATE."""
+    from parity import logs
+
+    logs.apply_if_asked()  # a child of a command that keeps the frameworks' logs off the terminal
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     os.environ.setdefault("TF_CUDNN_DETERMINISTIC", "1")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums on CPU

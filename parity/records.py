@@ -8,7 +8,7 @@ max_rel_err, rtol, atol, n_mismatch, n_total, worst_index, message, err_vs_float
 framework's error against the float64 reference), ref_rounding (float32 reference vs float64
 reference: the size of plain float32 rounding), impl, seed, versions (JSON string), provenance (where the implementation's component is defined:
 "layers.py:88"), dtype_finding (where the values agree but a dtype does not: which side returned
-which dtype), limit (where the case is one the book's own code cannot run: why), status:
+which dtype), known_id (the table row of a known difference, ``parity.catalogue``), limit (where the case is one the book's own code cannot run: why), status:
 
 - "pass"; "fail"; "known": a failure listed in the row's ``known`` differences (reason in the
   message); "dtype": the values agree after casting, the dtype does not (a finding, failing only
@@ -50,6 +50,7 @@ class Record:
     provenance: str = ""
     dtype_finding: str = ""
     limit: str = ""
+    known_id: str = ""
 
     def __post_init__(self):
         if not self.status:

@@ -185,7 +185,7 @@ def analyse_step(i, ref, other, plan, layers, ref_states, other_states, referenc
 
 
 def compare_traces(a, b, dtype, reductions, tolerance):
-    """[{"name", "max_abs", "max_rel", "atol", "rtol", "within_tolerance"}] for every intermediate
+    """[{"name", "max_abs", "max_rel", "rtol", "atol", "within_tolerance"}] for every intermediate
     both traces hold, in the order of ``a`` (forward, then backward)."""
     out = []
     for name in backprop_order(a):
@@ -194,7 +194,7 @@ def compare_traces(a, b, dtype, reductions, tolerance):
             continue
         va, vb = np.asarray(va, dtype=np.float64), np.asarray(b[name], dtype=np.float64)
         if va.shape != vb.shape:
-            out.append({"name": name, "max_abs": None, "max_rel": None, "atol": None, "rtol": None,
+            out.append({"name": name, "max_abs": None, "max_rel": None, "rtol": None, "atol": None,
                         "within_tolerance": False, "note": f"shapes {va.shape} and {vb.shape}"})
             continue
         diff = np.abs(va - vb)
@@ -204,7 +204,7 @@ def compare_traces(a, b, dtype, reductions, tolerance):
         scale = np.max(np.abs(va)) if va.size else 0.0
         out.append({"name": name, "max_abs": float(diff.max()) if diff.size else 0.0,
                     "max_rel": float(diff.max() / scale) if diff.size and scale > 0 else 0.0,
-                    "atol": tol.atol, "rtol": tol.rtol, "within_tolerance": ok})
+                    "rtol": tol.rtol, "atol": tol.atol, "within_tolerance": ok})
     return out
 
 

@@ -58,6 +58,7 @@ def add_arguments(parser):
                         help="also write results.json to PATH ('-': standard output; the progress goes to stderr)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when a check failed (" + EXIT_CODES + ")")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--verbose", action="store_true", help="let the frameworks' own logs (TensorFlow, absl) through")
     parser.epilog = EXIT_CODES
 
 

@@ -36,7 +36,7 @@ DEFAULT_SEED_ITERS = 2000
 DEFAULT_SEED_DTYPE = "float32"
 DEFAULT_SEED_EXPERIMENT = "two_layer_relu"
 QUICK = dict(iters=150, seeds=2, seed_iters=100)
-SCHEMA = "scratch-parity/report/2"
+SCHEMA = "scratch-parity/report/3"  # 3: ops.record_table and ops.versions, curves in .csv.gz
 
 
 @dataclass

@@ -4,10 +4,13 @@ A block is a tuple:
     ("h", level, text)                      heading
     ("p", text)                             paragraph (plain text)
     ("list", [text, ...])                   bullet list
-    ("table", headers, rows, row_classes)   rows: lists of strings; row_classes: a status per row or None
+    ("table", headers, rows, row_classes)   rows: lists of strings (or {"text", "href"} links, {"text", "id"}
+                                            link targets); row_classes: a status per row or None
     ("img", filename, alt)                  a PNG in the report directory
     ("details", summary, [blocks])          collapsed section
     ("pre", text)                           preformatted text
+    ("link", href, text)                    a paragraph that is one link (a file beside the page, an anchor)
+    ("grid", columns, rows)                 the status grid: rows [(component, [(status, href) per column])]
 
 ``build(results, plots, op_only=False)``: sections 1-7 in order (op_only: headline, matrix,
 coverage and environment — what ``pytest --parity-report`` writes).
@@ -50,6 +53,7 @@ def build(results, plots, op_only=False):
               ("p", f"Generated {results.get('created', '')} by `{results.get('command', 'python -m harness report')}`"
                     f" in {e(results['durations'].get('total'), '.0f')} s. Implementation under test: "
                     f"{results['options'].get('impl', 'reference')}.")]
+    blocks += grid(results)
     blocks += headline(results, op_only)
     blocks += op_matrix(results)
     blocks += coverage(results)
@@ -59,6 +63,48 @@ def build(results, plots, op_only=False):
         blocks += seeds(results, plots)
     blocks += environment(results)
     return blocks
+
+
+# --- 0 the grid -----------------------------------------------------------------------------------
+
+def grid_cells(records):
+    """(columns, rows) of the status grid: columns "framework[backend] dtype", rows (component,
+    [worst status per column]) in registry order. A cell whose records are all skipped (not
+    applicable, framework not run) is "skipped"; one with no record is "" (never checked there);
+    a column with nothing but those is left out."""
+    order = summary._kind_order()
+    cells, columns = {}, []
+    for r in records:
+        col = f"{summary.label(r)} {r['dtype']}"
+        if col not in columns:
+            columns.append(col)
+        key = (r["component"], col)
+        old = cells.get(key)
+        if old is None or summary.SEVERITY.index(r["status"]) < summary.SEVERITY.index(old):
+            cells[key] = r["status"]
+    columns = [c for c in columns if any(cells.get((k, c), "skipped") != "skipped" for k, _ in cells)]
+    columns.sort(key=lambda c: (c.split(" ")[0] == "numerical", c))
+    components = sorted({c for c, _ in cells}, key=lambda c: (order.get(c, len(order)), c))
+    return columns, [(c, [cells.get((c, col), "") for col in columns]) for c in components]
+
+
+def grid(results):
+    """Who drifts where, at a glance: one coloured cell per component x framework[backend] x dtype
+    (the worst status over its checks and cases), each linking to the component's rows below."""
+    columns, rows = grid_cells(results["ops"]["records"])
+    if not rows:
+        return []
+    linked = [(c, [(status, f"#op-{_slug(c)}") for status in statuses]) for c, statuses in rows]
+    return [("h", 2, "At a glance"),
+            ("p", "Each cell: the worst status of a component's checks in one framework (Keras: [backend]) and "
+                  "dtype — ✓ pass, ⚠ known difference (catalogued), ✗ fail or error, ○ missing from the "
+                  "implementation, – not applicable or not run (blank: not checked there). "
+                  "A cell links to the component's rows in the matrix."),
+            ("grid", columns, linked)]
+
+
+def _slug(text):
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
 # --- 1 headline -----------------------------------------------------------------------------------
@@ -98,6 +144,8 @@ def headline_blocks(results, op_only=False):
                 f" of {x['full_iters']:,}" if x.get("full_iters") and x["full_iters"] != x["iters"] else "")
             anchor = "; ".join((e(a["low"], ".4f") if a["low"] == a["high"] else f"{e(a['low'], '.4f')}–{e(a['high'], '.4f')}")
                                + f" (seed {a['seed']})" for a in x["anchors"]) or "-"
+            if x["anchors"] and is_cut(x):
+                anchor = f"not comparable: run cut ({anchor} is for the full schedule)"
             status, cls = experiment_status(x)
             rows.append([x["name"], status, iters, d, acc, anchor, x["error"] or x.get("why") or ""])
             classes.append(cls)
@@ -131,11 +179,30 @@ def seeds_line(s):
             + (" Why each run parted: section 6." if any_parted else ""))
 
 
+CHANCE_FACTOR = 1.5  # a final test accuracy under 1.5 / classes has not learned: "ok" would mislead
+
+
+def is_cut(x):
+    """True for an experiment run on fewer iterations than its schedule (--quick, --iters, short)."""
+    iters = x.get("iters") or (x.get("result") or {}).get("iters")
+    return bool(x.get("full_iters") and iters and iters < x["full_iters"])
+
+
+def at_chance(x):
+    """True when every framework's final test accuracy is within CHANCE_FACTOR of guessing."""
+    classes = (x.get("classes") or 10)
+    accs = [v for v in (x.get("final_test_acc") or {}).values() if v is not None]
+    return bool(accs) and all(v < CHANCE_FACTOR / classes for v in accs)
+
+
 def experiment_status(x):
     """(status text, row class) of a headline experiment row from its frameworks' verdicts: "✓ ok",
-    "⚠ parted: keras at 600 (accuracy equivalent)", "✗ FAILED: ..." — the same words as the CLI."""
+    "⚠ parted: keras at 600 (accuracy equivalent)", "✗ FAILED: ..." — the same words as the CLI.
+    A run whose accuracy is at chance level says "agree, not trained", never "ok"."""
     if x["status"] != "ok":
         return MARK["failed"], "error"
+    if at_chance(x) and all(v["passed"] for v in (x.get("verdicts") or {}).values()):
+        return "– agree; not trained (accuracy at chance" + (", run cut)" if is_cut(x) else ")"), "skipped"
     verdicts = x.get("verdicts") or {}
     failed = [f"{fw} {v['text']}" for fw, v in verdicts.items() if not v["passed"]]
     if failed:
@@ -210,27 +277,67 @@ def op_matrix(results):
     rows = summary.matrix(results["ops"]["records"])
     blocks = [("h", 2, "2. Op-level parity matrix"),
               ("p", "One row per component × framework (Keras: [backend]) × dtype × check, over the row's input "
-                    "cases: the largest absolute and relative errors seen against the tolerance (rtol, atol; "
+                    "cases: the largest absolute and relative errors seen against the tolerance (rtol/atol; "
                     "scaled by the reduction length K, see parity/tolerances.py). Worst status first. "
                     "\"known\": a difference listed in the registry row with its reason and measured residual. "
                     "float32 rows also give the framework's error against the float64 reference.")]
     if results["ops"].get("error"):
         blocks.append(("p", f"The op-level checks failed: {results['ops']['error']['error']}"))
     table_rows = [[r["component"], r["kind"], r["framework"], r["dtype"], r["check"], MARK.get(r["status"], r["status"]),
-                   str(r["cases"]), e(r["max_abs_err"]), e(r["max_rel_err"]), e(r["atol"]), e(r["rtol"]),
+                   str(r["cases"]), e(r["max_abs_err"]), e(r["max_rel_err"]), f"{e(r['rtol'])}/{e(r['atol'])}",
                    e(r["err_vs_float64"]), r["message"]] for r in rows]
     headers = ["component", "kind", "framework", "dtype", "check", "status", "cases", "max abs err", "max rel err",
-               "atol", "rtol", "err vs float64", "detail (worst case)"]
+               "rtol/atol", "err vs float64", "detail (worst case)"]
     classes = [css_class(r["status"]) for r in rows]
-    not_pass = [i for i, r in enumerate(rows) if r["status"] != "pass"]
+    failing = [i for i, r in enumerate(rows) if r["status"] not in ("pass", "known")]
     passing = [i for i, r in enumerate(rows) if r["status"] == "pass"]
-    if not_pass:
-        blocks.append(("table", headers, [table_rows[i] for i in not_pass], [classes[i] for i in not_pass]))
-    else:
+    if failing:
+        blocks.append(("table", headers, [table_rows[i] for i in failing], [classes[i] for i in failing]))
+    elif not any(r["status"] == "known" for r in rows):
         blocks.append(("p", "Every checked cell passes."))
-    blocks.append(("details", f"{len(passing)} passing rows",
-                   [("table", headers[:-1], [table_rows[i][:-1] for i in passing], [classes[i] for i in passing])]))
+    blocks += known_once(rows, results.get("catalogue", {}).get("rows", []))
+    for component in dict.fromkeys(r["component"] for r in rows):  # the grid's links land here
+        blocks.append(("link", f"op-{_slug(component)}", ""))
+    if passing:  # every row, with its errors and tolerances, is in the CSV beside the page (the grid shows them)
+        blocks.append(("link", "op_matrix.csv", f"{len(passing)} passing rows, and every other: op_matrix.csv"))
     return blocks
+
+
+def known_once(rows, catalogue_rows):
+    """The matrix rows whose status is "known", one table row per difference (component, framework,
+    reason) with the cells it covers and a link to its catalogue row, instead of once per record."""
+    groups = {}
+    for r in rows:
+        if r["status"] != "known":
+            continue
+        reason = _known_reason(r)
+        key = (r["component"], r["framework"], reason)
+        groups.setdefault(key, []).append(r)
+    if not groups:
+        return []
+    out_rows = []
+    for (component, fw, reason), rs in groups.items():
+        entry = next((c for c in catalogue_rows if c["id"] == rs[0].get("known_id")
+                      and fw == (c.get("label") or c["framework"])), None)
+        where = ", ".join(f"{r['dtype']} {r['check']}" for r in rs)
+        worst = max(rs, key=lambda r: r["max_abs_err"] if r["max_abs_err"] == r["max_abs_err"] else -1)
+        out_rows.append([component, fw, MARK["known"], where, e(worst["max_abs_err"]), reason,
+                         {"text": f"catalogue: {entry['id']}", "href": f"#{catalogue_anchor(entry)}"} if entry else "-"])
+    return [("p", f"Known differences ({sum(len(v) for v in groups.values())} matrix rows), once each; the "
+                  "catalogue (section 4) measures each one as it comes and as configured:"),
+            ("table", ["component", "framework", "status", "checks", "max abs err", "reason", "catalogue row"],
+             out_rows, ["known"] * len(out_rows))]
+
+
+def _known_reason(row):
+    """The registry's reason for a known matrix row (``Component.known_reason``), or its message."""
+    from parity.registry import get
+
+    try:
+        reason = get(row["component"]).known_reason(row["framework"], row["dtype"], row["check"])
+    except (KeyError, ValueError):
+        reason = None
+    return reason or row["message"]
 
 
 # --- 3 coverage -----------------------------------------------------------------------------------
@@ -283,7 +390,8 @@ def catalogue(results):
     rows, classes = [], []
     for r in sorted(cat.get("rows", []), key=lambda r: (_cat_rank(r["status"]), r["component"], r["id"], r["framework"])):
         fw = r.get("label") or r["framework"]
-        rows.append([r["id"], r["component"], fw, MARK.get(r["status"], r["status"]), r["default"], r["book"],
+        rows.append([{"text": r["id"], "id": catalogue_anchor(r)}, r["component"], fw, MARK.get(r["status"], r["status"]),
+                     r["default"], r["book"],
                      r["detail"] if r["status"] == "skipped" else f"{e(r['default_residual'])} {r.get('unit', '')}".strip(),
                      e(r["configured_residual"]),
                      _band(r.get("expected_residual")), r["fix"], r.get("depends", ""), r.get("source", "")])
@@ -291,6 +399,11 @@ def catalogue(results):
     blocks.append(("table", ["id", "component", "framework", "status", "as it comes", "book", "default residual",
                              "configured residual", "expected residual", "fix", "magnitude depends on", "source"], rows, classes))
     return blocks
+
+
+def catalogue_anchor(row):
+    """The page anchor of a catalogue row (its id and framework[backend])."""
+    return "cat-" + _slug(f"{row['id']}-{row['framework']}-{row.get('backend') or ''}")
 
 
 def _cat_rank(status):
@@ -331,24 +444,40 @@ def experiments(results, plots):
                             + (" " + " ".join(res.get("schedule_notes", [])) if res.get("schedule_notes") else "")))
         if plots.get(x["name"]):
             blocks.append(("img", plots[x["name"]], f"{x['name']}: loss curves, |Δloss|, accuracy, time per iteration"))
+        blocks.append(("link", f"loss_{x['name']}.csv.gz",
+                       f"every iteration's loss (numpy) and each framework's difference to it: loss_{x['name']}.csv.gz"))
         blocks += explanations(res)
         rows, classes = [], []
+        cut = is_cut(x)
+        untrained = at_chance({"classes": exp["network"].get("output_size"),
+                               "final_test_acc": {fw: r.get("final_test_acc") for fw, r in res["runs"].items()}})
         ref_tpi = (res["runs"].get("numpy") or {}).get("time_per_iter_s")
         for fw in res["frameworks"]:
             run, cmp = res["runs"][fw], res["comparison"].get(fw, {})
             tpi = run.get("time_per_iter_s")
+            spread = (f" ({e(run['time_per_iter_p10_s'] * 1e3, '.3f')}–{e(run['time_per_iter_p90_s'] * 1e3, '.3f')})"
+                      if run.get("time_per_iter_p10_s") is not None else "")
             first = cmp.get("first_divergent_iter")
             v = (res.get("verdict") or {}).get(fw)
-            rows.append([fw, run.get("backend") or "", run_status(v) if v else MARK.get(run.get("status"), run.get("status")),
+            status = run_status(v) if v else MARK.get(run.get("status"), run.get("status"))
+            if untrained and v and v["passed"]:
+                status = "– agrees; not trained (accuracy at chance)"
+            rows.append([fw, run.get("backend") or "", status,
                          e(run.get("final_train_acc"), ".4f"), e(run.get("final_test_acc"), ".4f"),
                          e(cmp.get("max_abs_dloss")) if cmp else ("reference" if fw == "numpy" else "-"),
                          ("none" if first is None else e(first, ",")) if cmp else "-",
-                         e(tpi * 1e3 if tpi else None, ".3f"), e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
+                         e(tpi * 1e3 if tpi else None, ".3f") + spread,
+                         e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
                          e(run.get("wall_s"), ".1f"), run.get("message") or ""])
             classes.append("pass" if v and v["passed"] and v["status"] == "ok" else "known" if v and v["passed"]
                            else css_class(run.get("status")) if run.get("status") not in ("ok",) else "fail")
         blocks.append(("table", ["framework", "backend", "status", "final train acc", "final test acc", "max |Δloss|",
-                                 "first iteration > tol", "ms / iteration", "× numpy", "wall s", "message"], rows, classes))
+                                 "first iteration > tol", "ms / iteration, median (p10–p90)", "× numpy", "wall s",
+                                 "message"], rows, classes))
+        blocks.append(("p", "Time per iteration: the median training step after the warm-up (the first 10% of the "
+                            "steps, at most 20, are left out), evaluations excluded; p10–p90 is the spread."
+                            + (f" This run was cut ({x['iters_note']}): its accuracies are those of a short run, "
+                               f"not comparable with the anchors or a full run." if cut else "")))
         anchors = res["experiment"]["anchors"]
         if anchors:
             arows = []
@@ -356,8 +485,9 @@ def experiments(results, plots):
                 acc = e(a["low"], ".4f") if a["low"] == a["high"] else f"{e(a['low'], '.4f')}–{e(a['high'], '.4f')}"
                 here = a["dataset"] == ds
                 ours = (res["runs"].get("numpy") or {}).get("final_test_acc")
+                mine = "not comparable: run cut" if here and cut else e(ours, ".4f") if here else "-"
                 arows.append([f"seed {a['seed']}", a["dataset"] + (" (this data set)" if here else " (not this data set)"),
-                              acc, e(ours, ".4f") if here else "-", a["note"]])
+                              acc, mine, a["note"]])
             blocks.append(("table", ["anchor", "measured on", "anchor test accuracy", "numpy here", "note"], arows, None))
             if not any(a["dataset"] == ds for a in anchors):
                 blocks.append(("p", f"No anchor was measured on {ds}: the anchors above are for comparison with runs "

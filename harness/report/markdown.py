@@ -2,6 +2,9 @@
 
 
 def _cell(text):
+    if isinstance(text, dict):  # a link {"text", "href"} or a link target {"text", "id"}
+        inner = _cell(text["text"])
+        return f"[{inner}]({text['href']})" if "href" in text else f'<a id="{text["id"]}"></a>{inner}'
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
@@ -33,4 +36,10 @@ def _block(b):
         return f"<details><summary>{b[1]}</summary>\n\n{inner}\n\n</details>"
     if kind == "pre":
         return "```\n" + b[1] + "\n```"
+    if kind == "link":
+        return f'<a id="{b[1]}"></a>' if not b[2] else f"[{b[2]}]({b[1]})"
+    if kind == "grid":
+        marks = {"pass": "✓", "known": "⚠", "fail": "✗", "error": "✗", "missing": "○", "skipped": "–"}
+        return table(["component", *b[1]], [[c, *(f"[{marks[st]}]({href})" if st in marks else "" for st, href in cells)]
+                                            for c, cells in b[2]])
     raise ValueError(f"markdown: unknown block kind {kind!r}")

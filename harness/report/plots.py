@@ -3,8 +3,10 @@
 - ``experiment_figure(entry, path)``: one 2 x 2 figure per experiment — the frameworks' loss
   curves overlaid; |Δloss| against the reference on a log scale with the tolerance line and a
   marker where a run parted (the forensics' step and event); train
-  and test accuracy per evaluation (once per epoch); training time per iteration per framework.
-- ``seeds_figure(seeds, path)``: final test accuracy per seed and framework, mean ± std.
+  and test accuracy per evaluation (once per epoch, and at the end of a cut run); the median
+  training step per framework after the warm-up, with its p10-p90 spread.
+- ``seeds_figure(seeds, path)``: the paired differences of the final test accuracy to the
+  reference per seed, their mean and confidence interval, and the equivalence margin as a band.
 
 Each returns the path written, or None when there is nothing to draw.
 """
@@ -20,6 +22,8 @@ STYLE = {"numpy": dict(color="#1f77b4", lw=2.2, ls="-"),
          "torch": dict(color="#d62728", lw=1.4, ls="--"),
          "keras": dict(color="#2ca02c", lw=1.2, ls=":")}
 ZERO_FLOOR = 1e-18  # |Δloss| == 0 (bit-identical) drawn here on the log axis
+# PNG metadata: no software version or time stamp, so an unchanged figure is the same bytes.
+SAVE = dict(dpi=72, metadata={"Software": None})
 
 
 def _style(fw):
@@ -101,38 +105,59 @@ def experiment_figure(entry, path):
 
     names = list(result["runs"])
     tpi = [(result["runs"][fw].get("time_per_iter_s") or 0) * 1e3 for fw in names]
-    bars = ax_t.bar(names, tpi, color=[_style(fw)["color"] for fw in names])
-    for bar, fw, v in zip(bars, names, tpi):
+    low = [max(v - (result["runs"][fw].get("time_per_iter_p10_s") or v / 1e3) * 1e3, 0) for fw, v in zip(names, tpi)]
+    high = [max((result["runs"][fw].get("time_per_iter_p90_s") or v / 1e3) * 1e3 - v, 0) for fw, v in zip(names, tpi)]
+    bars = ax_t.bar(names, tpi, yerr=[low, high], capsize=4, color=[_style(fw)["color"] for fw in names])
+    for bar, fw, v, up in zip(bars, names, tpi, high):
         status = result["runs"][fw].get("status")
-        ax_t.annotate(f"{v:.2f} ms" if status in ("ok", "diverged") else status, (bar.get_x() + bar.get_width() / 2, v),
-                      ha="center", va="bottom", fontsize=9)
-    ax_t.set(title="training time per iteration (evaluations excluded)", ylabel="ms / iteration")
+        ax_t.annotate(f"{v:.2f} ms" if status in ("ok", "diverged") else status,
+                      (bar.get_x() + bar.get_width() / 2, v + up), ha="center", va="bottom", fontsize=9)
+    ax_t.set_ylim(0, max([v + up for v, up in zip(tpi, high)] + [1e-3]) * 1.18)  # room for the labels
+    ax_t.set(title="ms / iteration: median after warm-up, p10–p90 bar", ylabel="ms / iteration")
     fig.suptitle(f"{entry['name']} — {result['dtype']}, seed {result['seed']}, {entry.get('iters_note', '')}", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, **SAVE)
     plt.close(fig)
     return path
 
 
 def seeds_figure(seeds, path):
-    """Final test accuracy per seed (points) and mean ± std (error bar) per framework."""
+    """What the seeds' verdict is computed on: per framework, the paired differences of the final
+    test accuracy to the reference's, seed by seed (points, in percentage points), their mean and
+    the test's 1 - 2 alpha confidence interval (diamond and bar), and the equivalence margin as a
+    band: a framework is shown equivalent when its interval lies inside the band."""
     summary = seeds.get("summary")
-    if not summary:
+    if not summary or not summary.get("equivalence"):
         return None
+    acc, reference = summary["final_test_acc"], "numpy"
+    margin = summary["margin"] * 100
+    frameworks = list(summary["equivalence"])
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    frameworks = list(summary["final_test_acc"])
+    reach = [margin * 1.6]
+    ax.axhspan(-margin, margin, color="#2ca02c", alpha=0.12, label=f"equivalence margin ±{margin:g} pp")
+    ax.axhline(0, color="black", lw=0.8)
     for k, fw in enumerate(frameworks):
-        values = [v for v in summary["final_test_acc"][fw] if v is not None]
-        ax.scatter([k] * len(values), values, color=_style(fw)["color"], alpha=0.6, label=f"{fw} (per seed)")
-        s = summary["summary"][fw]
-        if s["mean"] is not None:
-            ax.errorbar(k + 0.15, s["mean"], yerr=s["std"] if s["std"] is not None and not math.isnan(s["std"]) else 0,
-                        fmt="D", color="black", capsize=5)
-    ax.set_xticks(range(len(frameworks)), frameworks)
-    ax.set(ylabel="final test accuracy",
-           title=f"{seeds['experiment']}: {len(seeds['seeds'])} seeds × {seeds['iters']:,} iterations (◆ mean ± std)")
+        diffs = [(o - r) * 100 for r, o in zip(acc[reference], acc[fw]) if r is not None and o is not None]
+        ax.scatter([k] * len(diffs), diffs, color=_style(fw)["color"], alpha=0.7, zorder=3)
+        reach += [abs(d) * 1.15 for d in diffs]
+        t = summary["equivalence"][fw]
+        if t.get("mean_diff") is not None:
+            ci = t.get("ci") or [t["mean_diff"], t["mean_diff"]]
+            low, high = (t["mean_diff"] - ci[0]) * 100, (ci[1] - t["mean_diff"]) * 100
+            reach += [abs(c) * 100 * 1.15 for c in ci]
+            ax.errorbar(k + 0.18, t["mean_diff"] * 100, yerr=[[low], [high]], fmt="D", color="black", capsize=5,
+                        zorder=4)
+            ax.annotate("equivalent" if t["equivalent"] else "not shown equivalent", (k + 0.25, t["mean_diff"] * 100),
+                        fontsize=8, va="center")
+    ax.set_xticks(range(len(frameworks)), [f"{fw} − {reference}" for fw in frameworks])
+    ax.set_xlim(-0.5, len(frameworks) - 0.2)
+    ax.set_ylim(-max(reach), max(reach))
+    ax.set_ylabel("Δ final test accuracy (pp)")
+    ax.set_title(f"{seeds['experiment']}: {len(seeds['seeds'])} seeds × {seeds['iters']:,} iterations, paired by seed\n"
+                 f"(● each seed, ◆ mean and {100 - 200 * summary['alpha']:g}% confidence interval)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, **SAVE)
     plt.close(fig)
     return path

@@ -6,7 +6,7 @@ writes the matrix, coverage, headline counts and environment of exactly those re
 (index.html, report.md, results.json, op_records.csv, op_matrix.csv). Under pytest-xdist each
 worker leaves its records in DIR/.workers/ and the controller merges them.
 
-Loaded from tests/conftest.py (``pytest_plugins``); the option itself is registered there.
+Loaded by ``parity.testing.plugin`` when ``--parity-report`` is given; the option is registered there.
 """
 from dataclasses import asdict
 import json
@@ -70,7 +70,7 @@ def pytest_sessionfinish(session, exitstatus):
         workers.rmdir()
     from harness.report.write import write_report
 
-    results = op_results(records, config.getoption("--impl", default="reference"),
+    results = op_results(records, config.getoption("--impl", default=None) or "reference",
                          getattr(config, "_parity_report_started", time.time()))
     paths = write_report(results, out, op_only=True)
     config._parity_report_paths = paths
@@ -79,5 +79,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     paths = getattr(config, "_parity_report_paths", None)
     if paths:
-        n = len(json.loads(Path(paths["json"]).read_text())["ops"]["records"])
+        from harness.report.write import records_of
+
+        n = len(records_of(json.loads(Path(paths["json"]).read_text())))
         terminalreporter.write_line(f"parity report ({n} records): {paths['html']} and {paths['markdown']}")

@@ -49,7 +49,7 @@ def matrix(records):
             "statuses": dict(Counter(r["status"] for r in recs)),
             "max_abs_err": max(_num(r["max_abs_err"]) for r in recs),
             "max_rel_err": max(_num(r["max_rel_err"]) for r in recs),
-            "atol": max(_num(r["atol"]) for r in recs), "rtol": max(_num(r["rtol"]) for r in recs),
+            "rtol": max(_num(r["rtol"]) for r in recs), "atol": max(_num(r["atol"]) for r in recs),
             "err_vs_float64": max((_num(r.get("err_vs_float64")) for r in recs), default=float("nan")),
             "message": worst["message"] if worst["status"] != "pass" else "",
         })
@@ -170,6 +170,7 @@ def headline(results):
         res = e.get("result") or {}
         experiments.append({
             "name": e["name"], "status": e["status"], "iters": res.get("iters"), "full_iters": e.get("full_iters"),
+            "classes": ((res.get("experiment") or {}).get("network") or {}).get("output_size"),
             "max_abs_dloss": {fw: c.get("max_abs_dloss") for fw, c in res.get("comparison", {}).items()},
             "final_test_acc": {fw: run.get("final_test_acc") for fw, run in res.get("runs", {}).items()},
             "error": (e.get("error") or {}).get("error"),

@@ -4,11 +4,22 @@ report.md (GitHub) and index.html (self-contained).
     paths = write_report(results, "reports/latest")          # {"html": ..., "markdown": ..., ...}
     write_report(results, dir, op_only=True)                 # pytest --parity-report: op level only
 
-Per-iteration curves go to ``loss_<experiment>.csv`` (not into results.json, which keeps every
-other number).
+Size (the committed report stays under ~2 MB, and a regeneration that changes nothing changes
+few bytes): the per-iteration curves go to ``loss_<experiment>.csv.gz`` (every iteration; the
+reference's loss to 8 significant digits and each framework's difference to it to 2), the op
+records to ``op_records.csv.gz`` (gzip without a time stamp), results.json holds neither the
+curves nor the per-record versions (``ops.versions``: the distinct ones, each record naming its
+index); its records are a table, ``ops.record_table = {"columns": [...], "same": {column: the value
+every record has}, "rows": [[...], ...]}``
+(one row a line; ``records_of(document)`` gives them back as dicts), passing ones without their
+message (the CSV has it) and with errors and tolerances to 4 significant digits; the PNGs carry no time stamp or software version and are linked from
+the page, not embedded.
 """
 import csv
+import gzip
+import io
 import json
+import math
 from pathlib import Path
 
 from harness.report import document, html, markdown, summary
@@ -23,7 +34,7 @@ def write_report(results, out, op_only=False):
     out.mkdir(parents=True, exist_ok=True)
     _clear_previous(out)
     pictures = {} if op_only else make_plots(results, out)
-    paths = {"records_csv": _records_csv(results["ops"]["records"], out / "op_records.csv"),
+    paths = {"records_csv": _records_csv(results["ops"]["records"], out / "op_records.csv.gz"),
              "matrix_csv": _dicts_csv(summary.matrix(results["ops"]["records"]), out / "op_matrix.csv")}
     if not op_only:
         paths["catalogue_csv"] = _dicts_csv(results["catalogue"]["rows"], out / "catalogue.csv")
@@ -32,9 +43,9 @@ def write_report(results, out, op_only=False):
         paths["seeds_csv"] = _seeds_csv(results, out / "seeds.csv")
         for x in results["experiments"]:
             if x.get("result"):
-                paths[f"loss_{x['name']}"] = _loss_csv(x["result"], out / f"loss_{x['name']}.csv")
+                paths[f"loss_{x['name']}"] = _loss_csv(x["result"], out / f"loss_{x['name']}.csv.gz")
     paths["json"] = out / "results.json"
-    paths["json"].write_text(json.dumps(jsonable(trimmed(results)), indent=1, allow_nan=False, default=str))
+    paths["json"].write_text(results_json(trimmed(results)))
     blocks = document.build(results, pictures, op_only)
     paths["markdown"] = out / "report.md"
     paths["markdown"].write_text(markdown.render(blocks))
@@ -48,7 +59,7 @@ def _clear_previous(out):
     """Remove the PNG and CSV files of an earlier report in ``out`` (only if it holds one)."""
     previous = out / "results.json"
     if previous.exists() and SCHEMA_FAMILY in previous.read_text()[:200]:
-        for path in [*out.glob("*.png"), *out.glob("*.csv")]:
+        for path in [*out.glob("*.png"), *out.glob("*.csv"), *out.glob("*.csv.gz")]:
             path.unlink()
 
 
@@ -65,13 +76,66 @@ def make_plots(results, out):
     return pictures
 
 
+def results_json(document):
+    """Strict JSON, indented, but each op record's row on one line (a regeneration's diff is per record)."""
+    document = jsonable(document)
+    table = document.get("ops", {}).get("record_table")
+    if not table or not table["rows"]:
+        return json.dumps(document, indent=1, allow_nan=False, default=str)
+    marker = "\u0000rows\u0000"
+    rows, table["rows"] = table["rows"], marker
+    text = json.dumps(document, indent=1, allow_nan=False, default=str)
+    lines = ",\n".join("  " + json.dumps(r, allow_nan=False, default=str, separators=(",", ":")) for r in rows)
+    return text.replace(json.dumps(marker), "[\n" + lines + "\n ]")
+
+
+def records_of(document):
+    """The op records of a results.json document as dicts (``ops.record_table``), ``versions`` as
+    the objects (from ``ops.versions``); passing records have no ``message``."""
+    ops = document.get("ops", {})
+    table = ops.get("record_table") or {"columns": [], "rows": []}
+    versions = ops.get("versions", [])
+    out = []
+    for row in table["rows"]:
+        record = {**table.get("same", {}), **dict(zip(table["columns"], row))}
+        if record.get("message", "") is None:
+            del record["message"]
+        if isinstance(record.get("versions"), int):
+            record["versions"] = versions[record["versions"]]
+        out.append(record)
+    return out
+
+
+# Record fields results.json gives to ROUNDED_DIGITS significant digits (op_records.csv.gz: every digit).
+ROUNDED, ROUNDED_DIGITS = ("max_abs_err", "max_rel_err", "rtol", "atol", "err_vs_float64", "ref_rounding"), 4
+
+
 def trimmed(results):
-    """results without the per-iteration curves (train_loss, dloss: they are in the loss CSVs)."""
+    """results without the per-iteration curves (train_loss, dloss: they are in the loss CSVs),
+    the records' versions as indices into ``ops.versions`` and passing records without their
+    message (op_records.csv.gz has every field of every record)."""
     import copy
 
     slim = copy.deepcopy(results)
-    for record in slim.get("ops", {}).get("records", []):
-        record["versions"] = nested(record.get("versions"))
+    ops = slim.get("ops", {})
+    distinct = []
+    for record in ops.get("records", []):
+        versions = nested(record.get("versions"))
+        if versions not in distinct:
+            distinct.append(versions)
+        record["versions"] = distinct.index(versions)
+        if record.get("status") == "pass":
+            record["message"] = None
+        for name in ROUNDED:
+            if isinstance(record.get(name), float) and math.isfinite(record[name]):
+                record[name] = float(f"{record[name]:.{ROUNDED_DIGITS}g}")
+    if "records" in ops:
+        records = ops.pop("records")
+        columns = list(records[0]) if records else []
+        same = {c: records[0].get(c) for c in columns if all(r.get(c) == records[0].get(c) for r in records)}
+        columns = [c for c in columns if c not in same]
+        ops["versions"] = distinct
+        ops["record_table"] = {"columns": columns, "same": same, "rows": [[r.get(c) for c in columns] for r in records]}
     for x in slim.get("experiments", []):
         res = x.get("result")
         if not res:
@@ -80,7 +144,7 @@ def trimmed(results):
             run.pop("train_loss", None)
         for cmp in res["comparison"].values():
             cmp.pop("dloss", None)
-        x["curves_csv"] = f"loss_{x['name']}.csv"
+        x["curves_csv"] = f"loss_{x['name']}.csv.gz"
     return slim
 
 
@@ -100,15 +164,22 @@ def nested(value):
             return value
 
 
+def gzip_text(text, path):
+    """``text`` gzipped to ``path`` with no time stamp or file name inside: the same text, the same bytes."""
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        gz.write(text.encode())
+    return path
+
+
 def _records_csv(records, path):
     from parity.records import Record
 
     columns = list(Record.__dataclass_fields__)
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(records)
-    return path
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(records)
+    return gzip_text(buffer.getvalue(), path)
 
 
 def _dicts_csv(rows, path):
@@ -164,12 +235,30 @@ def _seeds_csv(results, path):
     return _dicts_csv(rows, path)
 
 
+LOSS_DIGITS, DLOSS_DIGITS = 8, 2  # significant digits of the reference's loss and of each difference to it
+
+
 def _loss_csv(result, path):
-    """iter, loss_<framework>... (repr precision; |Δloss| is the difference of two columns)."""
+    """Gzipped CSV, every iteration: iter, loss_<reference> (8 significant digits) and
+    dloss_<framework> = loss_<framework> - loss_<reference> in float64 (2 significant digits: the
+    size of the difference, down to 1e-16, is what the comparison reads). Full-precision losses
+    are in the JSON ``harness run`` writes."""
     runs = {fw: r["train_loss"] for fw, r in result["runs"].items() if r.get("train_loss")}
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["iter", *(f"loss_{fw}" for fw in runs)])
-        for i in range(max((len(v) for v in runs.values()), default=0)):
-            writer.writerow([i, *(repr(v[i]) if i < len(v) else "" for v in runs.values())])
-    return path
+    if not runs:
+        return gzip_text("iter\n", path)
+    ref_name = "numpy" if "numpy" in runs else next(iter(runs))
+    ref = runs[ref_name]
+    others = [fw for fw in runs if fw != ref_name]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["iter", f"loss_{ref_name}", *(f"dloss_{fw}" for fw in others)])
+
+    def cell(value, digits):
+        return "" if value is None else format(value, f".{digits}g")
+
+    for i in range(max(len(v) for v in runs.values())):
+        base = ref[i] if i < len(ref) else None
+        diffs = [runs[fw][i] - base if base is not None and i < len(runs[fw]) and runs[fw][i] is not None else None
+                 for fw in others]
+        writer.writerow([i, cell(base, LOSS_DIGITS), *(cell(d, DLOSS_DIGITS) for d in diffs)])
+    return gzip_text(buffer.getvalue(), path)

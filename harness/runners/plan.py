@@ -39,6 +39,7 @@ class RunPlan:
     optimizer: dict
     perturbation: object = None
     notes: list = field(default_factory=list)
+    cut: bool = False  # the schedule was cut short (iters): the last iteration evaluates too
 
     @property
     def iters(self):
@@ -57,8 +58,10 @@ class RunPlan:
         return self.optimizer["lr"]
 
     def evaluates_at(self, i):
-        """True where the reference trainer records accuracies (i % iter_per_epoch == 0)."""
-        return i % self.iter_per_epoch == 0
+        """True where the reference trainer records accuracies (i % iter_per_epoch == 0), and, for a
+        cut schedule, at its last iteration: a cut run's final accuracy is measured where it ends,
+        not at iteration 0 of a run shorter than an epoch."""
+        return i % self.iter_per_epoch == 0 or (self.cut and i == self.iters - 1)
 
 
 def make_plan(experiment, data, dtype="float64", seed=0, iters=None):
@@ -67,7 +70,8 @@ def make_plan(experiment, data, dtype="float64", seed=0, iters=None):
     validate_data(experiment, data, dtype)
     (x_train, t_train), (x_test, t_test) = data
     init_params, batch_indices, notes = draws(experiment, x_train.shape[0], dtype, seed, iters)
-    return RunPlan(experiment=experiment, dtype=dtype, seed=seed,
+    cut = iters is not None and iters < draws(experiment, x_train.shape[0], dtype, seed)[1].shape[0]
+    return RunPlan(experiment=experiment, dtype=dtype, seed=seed, cut=cut,
                    x_train=np.ascontiguousarray(x_train, dtype=dtype), t_train=t_train.astype(np.int64),
                    x_test=np.ascontiguousarray(x_test, dtype=dtype), t_test=t_test.astype(np.int64),
                    init_params=init_params, batch_indices=batch_indices,

@@ -8,7 +8,8 @@ A run result is a plain JSON-able dict (see ``RunRecorder.result``)::
     train_loss [iters_done floats], eval_iters, train_acc, test_acc [per evaluation],
     final_train_acc, final_test_acc (the last evaluation; None if none),
     wall_s (whole loop), eval_s (accuracy evaluations), train_s = wall_s - eval_s,
-    time_per_iter_s = train_s / iters_done
+    time_per_iter_s: the median step time after the warm-up (``step_timing``), with
+    time_per_iter_p10_s / time_per_iter_p90_s (the spread) and warmup_iters (steps left out)
 
 A non-finite loss stops the run: status "diverged", the message names the iteration and the
 value, and the curves recorded so far are kept.
@@ -36,6 +37,7 @@ class RunRecorder:
         self.progress = progress
         self.train_loss, self.eval_iters, self.train_acc, self.test_acc = [], [], [], []
         self.eval_s = 0.0
+        self.step_s = []  # seconds of each training step (evaluations excluded)
         self.init_sha256 = None
         self.optimizer_impl = None
 
@@ -64,9 +66,13 @@ class RunRecorder:
                 self.eval_s += time.perf_counter() - start
         return wrapped
 
+    def step_time(self, seconds):
+        self.step_s.append(seconds)
+
     def result(self, wall_s, message=None):
         done = len(self.train_loss)
         train_s = max(wall_s - self.eval_s, 0.0)
+        timing = step_timing(self.step_s)
         perturbation = self.plan.perturbation
         return {
             "framework": self.framework,
@@ -90,8 +96,27 @@ class RunRecorder:
             "wall_s": wall_s,
             "eval_s": self.eval_s,
             "train_s": train_s,
-            "time_per_iter_s": train_s / done if done else None,
+            "time_per_iter_s": timing["median"],
+            "time_per_iter_p10_s": timing["p10"],
+            "time_per_iter_p90_s": timing["p90"],
+            "warmup_iters": timing["warmup"],
         }
+
+
+WARMUP_SHARE, WARMUP_MAX = 0.1, 20  # steps left out of the timing: compilation, caches, allocator
+
+
+def step_timing(step_s):
+    """Median and 10th / 90th percentiles of the step times after the warm-up (the first 10% of
+    the steps, at most 20; none when fewer than 5 steps ran): what one step costs once running."""
+    import numpy as np
+
+    warmup = min(WARMUP_MAX, int(len(step_s) * WARMUP_SHARE)) if len(step_s) >= 5 else 0
+    steady = np.asarray(step_s[warmup:], dtype=float)
+    if steady.size == 0:
+        return {"median": None, "p10": None, "p90": None, "warmup": warmup}
+    p10, median, p90 = (float(v) for v in np.percentile(steady, [10, 50, 90]))
+    return {"median": median, "p10": p10, "p90": p90, "warmup": warmup}
 
 
 def drive(plan, recorder, step, accuracy):
@@ -104,7 +129,10 @@ def drive(plan, recorder, step, accuracy):
     start = time.perf_counter()
     try:
         for i in range(plan.iters):
-            recorder.loss(i, step(plan.batch_indices[i]))
+            t0 = time.perf_counter()
+            value = float(step(plan.batch_indices[i]))  # float(): waits for an asynchronous framework's step
+            recorder.step_time(time.perf_counter() - t0)
+            recorder.loss(i, value)
             if plan.evaluates_at(i):
                 recorder.accuracies(i, accuracy("train"), accuracy("test"))
     except Diverged as exc:

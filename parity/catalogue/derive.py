@@ -9,7 +9,17 @@
 
 This module imports only the table, so the registry can import it.
 """
+from dataclasses import dataclass
+
 from parity.catalogue.table import ROWS
+
+
+@dataclass(frozen=True)
+class Known:
+    """A known difference as the registry holds it: why, and the table row (``catalogue_id``)."""
+
+    reason: str
+    catalogue_id: str
 
 
 def _label_framework(label):
@@ -17,7 +27,7 @@ def _label_framework(label):
 
 
 def known_for(component, table=ROWS):
-    """{(framework label, dtype, check): reason} of ``component``'s known differences."""
+    """{(framework label, dtype, check): Known(reason, catalogue_id)} of ``component``'s known differences."""
     out = {}
     # rows whose fact IS the residual (fix_kind "none") name it first; a row whose band is another
     # row's residual left over (bn-epsilon on keras[torch]) does not take its reason
@@ -29,7 +39,7 @@ def known_for(component, table=ROWS):
                 continue  # the book configuration is not the builder's default: the registry does not meet it
             for dtype in row.known_dtypes:
                 for check in row.checks:
-                    out.setdefault((label, dtype, check), f"{row.residual_reason or row.reason} (catalogue {row.id})")
+                    out.setdefault((label, dtype, check), Known(row.residual_reason or row.reason, row.id))
     return out
 
 

@@ -50,6 +50,11 @@ class Component:
 
     def known_reason(self, framework_label, dtype, check):
         """The reason this (framework, dtype, check) is a known difference, or None."""
+        known = self.known_difference(framework_label, dtype, check)
+        return f"{known.reason} (catalogue {known.catalogue_id})" if known else None
+
+    def known_difference(self, framework_label, dtype, check):
+        """The known difference (``parity.catalogue.derive.Known``: reason, catalogue_id) or None."""
         return self.known.get((framework_label, str(dtype), check))
 
     def override(self, dtype, check):

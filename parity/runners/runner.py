@@ -210,6 +210,8 @@ def _dtype_record(row, framework, fw_label, dtype, case_id, stored, base):
 def _apply_known(rec, row, fw_label):
     """Status "known" for a failure the row lists as a known difference (reason in the message)."""
     known = row.known_reason(fw_label, rec.dtype, rec.check)
+    if known:
+        rec.known_id = row.known_difference(fw_label, rec.dtype, rec.check).catalogue_id
     if known and not rec.passed:
         rec.status = "known"
         rec.message = f"known difference ({known}): {rec.message}"

@@ -173,13 +173,15 @@ def units(impl, components=None, kinds=None, net_factories=None):
 
 def check(impl="reference", frameworks=None, dtypes=("float64", "float32"),
           components=None, device="cpu", kinds=None, timeout=DEFAULT_TIMEOUT, progress=None,
-          strict_dtype=False, net_factories=None, isolation="component"):
+          strict_dtype=False, net_factories=None, isolation="component", on_start=None, on_unit=None):
     """Run every selected unit against ``impl``; a CheckResult (records + one Summary per unit).
 
     impl: anything ``parity.impl.load_implementation`` takes (a folder, a notebook, a script, a
         module name, ``globals()``, a module or namespace object).
     timeout: seconds per unit (None: run in this process, no isolation).
     progress: called with each Summary as it is made (the CLI prints a line).
+    on_start, on_unit: called with the list of units before the first one runs, and with each
+        unit as it starts (the CLI's ``[n/N]`` bar, ``parity.verify.progress``).
     strict_dtype: a dtype finding (values agree, dtype does not) fails the component.
     net_factories: {name: "module:function" or "path/to/file.py:function" or a callable} that
         builds a net small (input size 6, output size 3) where its constructor cannot be filled.
@@ -195,8 +197,12 @@ def check(impl="reference", frameworks=None, dtypes=("float64", "float32"),
                          left_out=list(implementation.left_out), notes=list(implementation.notes))
     todo = units(implementation, components, kinds, net_factories)
     variants = semantics.variant_dir()  # made here, shared by the children
+    if on_start is not None:
+        on_start(todo)
     preload = _preload(frameworks)
     for unit in todo:
+        if on_unit is not None:
+            on_unit(unit)
         spec, method = _child_spec(implementation, dict(unit.choice))
         factory = unit.factory
         if callable(factory):
@@ -225,7 +231,3 @@ def check(impl="reference", frameworks=None, dtypes=("float64", "float32"),
             progress(s)
     return result
 
-
-def main_progress(s):
-    """One progress line on stderr per finished unit."""
-    print(f"  {s.kind:<11} {s.component:<26} {s.status}", file=sys.stderr, flush=True)

@@ -5,6 +5,7 @@ report run end to end with a framework missing and an experiment that fails, and
 End-to-end runs are subprocesses (a missing framework has to be missing at import time) kept
 short: a few components, 30 iterations.
 """
+import gzip
 import json
 import os
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from harness.report import document, html, markdown, summary
 from harness.report.collect import ReportOptions, plan_iterations
 from harness.report.readme import CLOSE, OPEN, update_readme
+from harness.report.write import records_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,12 +107,35 @@ def test_html_and_markdown_show_a_failure_first_with_its_colour(tmp_path):
     blocks = document.build(_op_results(recs), {}, op_only=True)
     page = html.render(blocks, tmp_path)
     md = markdown.render(blocks)
-    first_row = page.split("<tbody>", 3)[2]  # tables: headline, then the matrix's failures
+    # first the grid: one coloured cell per component x framework x dtype, linking to the matrix
+    assert page.index('<table class="grid">') < page.index('id="1--headline"')
+    assert '<td class="g fail" title="Relu torch float64: fail"><a href="#op-relu">✗</a></td>' in page
+    assert '<td class="g pass" title="Affine torch float64: pass">' in page and '<a id="op-relu"></a>' in page
+    first_row = page.split("<tbody>", 4)[3]  # tables: grid, headline, then the matrix's failures
     assert first_row.startswith('<tr class="fail">') and "Relu" in first_row.split("</tr>")[0]
     assert "MISMATCH planted" in page and "✗ FAIL" in md
-    assert md.index("| Relu | layer | torch") < md.index("| Affine | layer | torch")
+    assert "| Relu | layer | torch" in md and "| Affine | layer | torch" not in md  # passing rows: the CSV
+    assert "[1 passing rows, and every other: op_matrix.csv](op_matrix.csv)" in md
     # self-contained: inline CSS, no external resources
     assert "<style>" in page and "http://" not in page and "https://" not in page
+
+
+def test_known_rows_are_shown_once_per_difference_with_their_catalogue_row(tmp_path):
+    """Known matrix rows of one difference (component, framework, reason) are one table row naming
+    the checks it covers and its catalogue row, not one row each."""
+    reason = "Keras adds epsilon inside the square root"
+    recs = [record(component="AdaGrad", kind="optimizer", framework="keras", backend="tensorflow", check=c, dtype=d,
+                   status="known", max_abs_err=5e-3, message=f"AdaGrad-keras-{d}-{c}: known difference: {reason}")
+            for c in ("params",) for d in ("float64", "float32")]  # the registry's reason: the same for both
+    results = _op_results(recs)
+    results["catalogue"] = {"rows": [{"id": "adagrad-epsilon", "component": "AdaGrad", "framework": "keras"}],
+                            "error": None}
+    blocks = document.build(results, {}, op_only=True)
+    md = markdown.render(blocks)
+    known = [line for line in md.splitlines() if line.startswith("| AdaGrad | keras[tensorflow] | ⚠ known")]
+    assert len(known) == 1 and "catalogue: adagrad-epsilon" in known[0]
+    assert "float64 params" in known[0] and "float32 params" in known[0]
+    assert "Every checked cell passes" not in md
 
 
 def test_readme_headline_block_is_replaced_between_markers(tmp_path):
@@ -153,6 +178,7 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
     assert done.returncode == 1, done.stderr[-3000:]
     assert "not passed: experiment bad_input" in done.stdout
     results = json.loads((out / "results.json").read_text())
+    results["ops"]["records"] = records_of(results)
     keras = results["frameworks"]["keras"]
     assert not keras["available"] and "numpy" in keras["reason"]
     labels = {summary.label(r) for r in results["ops"]["records"] if r["status"] != "skipped"}
@@ -160,8 +186,9 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
     assert {r["component"] for r in results["ops"]["records"]} == {"Affine", "Relu", "softmax"}
     skipped = [r for r in results["ops"]["records"] if summary.label(r) == "keras[numpy]"]
     assert skipped and all(r["status"] == "skipped" and "numpy" in r["message"] for r in skipped)
+    assert results["ops"]["versions"] and all(isinstance(v, dict) for v in results["ops"]["versions"])
     assert all(isinstance(r["versions"], dict) for r in results["ops"]["records"])  # JSON, not a JSON string
-    assert results["schema"] == "scratch-parity/report/2"
+    assert results["schema"] == "scratch-parity/report/3"
     ok, failed = results["experiments"]
     assert ok["status"] == "ok" and ok["result"]["runs"]["keras"]["status"] == "skipped"
     assert ok["result"]["comparison"]["torch"]["max_abs_dloss"] < 1e-9
@@ -173,12 +200,14 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
         assert "not run: keras backend" in text
         assert "git commit" in text and results["environment"]["git_commit"] in text
     assert (out / "two_layer_relu.png").stat().st_size > 10_000 and not (out / "bad_input.png").exists()
-    assert "![two_layer_relu" in md and page.count("data:image/png;base64,") == 2  # experiment + seeds
-    for name in ("op_records.csv", "op_matrix.csv", "catalogue.csv", "experiments.csv", "seeds.csv",
-                 "loss_two_layer_relu.csv"):
+    assert "![two_layer_relu" in md and page.count('<img alt=') == 2  # experiment + seeds, linked
+    assert 'src="two_layer_relu.png"' in page and "base64" not in page
+    for name in ("op_records.csv.gz", "op_matrix.csv", "catalogue.csv", "experiments.csv", "seeds.csv",
+                 "loss_two_layer_relu.csv.gz"):
         assert (out / name).stat().st_size > 0, name
-    curve = (out / "loss_two_layer_relu.csv").read_text().splitlines()
-    assert curve[0] == "iter,loss_numpy,loss_torch,loss_jax" and len(curve) == 31
+    curve = gzip.decompress((out / "loss_two_layer_relu.csv.gz").read_bytes()).decode().splitlines()
+    assert curve[0] == "iter,loss_numpy,dloss_torch,dloss_jax" and len(curve) == 31
+    assert "loss_two_layer_relu.csv.gz" in md and "loss_two_layer_relu.csv.gz" in page  # linked from the page
 
 
 def _faulty_implementation(tmp_path):
@@ -197,8 +226,7 @@ def test_pytest_parity_report_writes_the_op_level_report_of_the_run(tmp_path):
     done = _run(base + [f"--parity-report={clean}"])
     assert done.returncode == 0, done.stdout[-2000:]
     assert "parity report" in done.stdout and str(clean / "index.html") in done.stdout
-    results = json.loads((clean / "results.json").read_text())
-    recs = results["ops"]["records"]
+    recs = records_of(json.loads((clean / "results.json").read_text()))
     assert recs and {(r["component"], r["framework"], r["dtype"]) for r in recs} == {("Affine", "torch", "float64")}
     assert summary.counts(recs) == {"pass": len(recs)}
     assert "Every checked cell passes" in (clean / "report.md").read_text()
@@ -242,3 +270,62 @@ def test_failures_name_every_reason_the_report_does_not_pass():
                        "experiment y / torch: parted at iteration 0",
                        "seeds sweep: keras not shown equivalent to numpy (p = 0.2)",
                        "seeds sweep seed 3 / keras: diverged at iteration 7"]
+
+
+def test_writer_output_is_small_and_the_same_bytes_when_nothing_changed(tmp_path):
+    """A report of 2,000 records and a 20,000-iteration experiment stays far under the 2 MB the
+    committed report may take (the curves gzipped at the stated precision, the page linking its
+    PNG), and writing the same results twice gives the same bytes in every file but the one line
+    that says when it was generated."""
+    import random
+
+    from harness.report.write import write_report
+
+    rng = random.Random(0)
+    records = [record(component=f"C{i % 40}", check=("dx", "dW", "db", "forward")[i % 4], case=f"c{i}",
+                      max_abs_err=rng.random() * 1e-15) for i in range(2000)]
+    for r in records:
+        r["versions"] = json.dumps({"python": "3.11.7", "numpy": "2.4.6", "torch": "2.13.0+cpu"})
+        r["message"] = f"{r['component']}-torch-float64-{r['check']} [{r['case']}]: ok: 0 / 12 elements outside ..."
+    n = 20_000
+    loss = [2.3 * 0.9999 ** i + rng.random() * 1e-3 for i in range(n)]
+    run = {"status": "ok", "train_loss": loss, "eval_iters": [0, n - 1], "train_acc": [0.1, 0.9],
+           "test_acc": [0.1, 0.9], "time_per_iter_s": 1e-3, "wall_s": 20.0}
+    results = {"schema": "scratch-parity/report/3", "created": "2026-01-01 00:00:00 UTC", "durations": {"total": 1.0},
+               "options": {"impl": "reference", "op_frameworks": ["torch"], "frameworks": ["numpy", "torch"]},
+               "frameworks": {"numpy": {"available": True, "version": "2"}, "torch": {"available": True, "version": "2"}},
+               "ops": {"records": records, "backends": {}, "error": None, "no_runner": []},
+               "catalogue": {"rows": [], "error": None}, "seeds": None, "environment": {},
+               "experiments": [{"name": "big", "status": "ok", "iters_note": "20,000 iterations",
+                                "result": {"runs": {"numpy": run, "torch": {**run, "train_loss": [v + 1e-15 for v in loss]}},
+                                           "comparison": {"torch": {"dloss": [1e-16] * n}}}}]}
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_report(results, a, op_only=True)
+    from harness.report import write
+
+    write._loss_csv(results["experiments"][0]["result"], a / "loss_big.csv.gz")
+    write_report(results, b, op_only=True)
+    write._loss_csv(results["experiments"][0]["result"], b / "loss_big.csv.gz")
+    total = sum(p.stat().st_size for p in a.iterdir())
+    assert total < 600_000, {p.name: p.stat().st_size for p in a.iterdir()}
+    assert (a / "loss_big.csv.gz").stat().st_size < 200_000
+    curve = gzip.decompress((a / "loss_big.csv.gz").read_bytes()).decode().splitlines()
+    assert len(curve) == n + 1 and 5e-16 < float(curve[1].split(",")[2]) < 2e-15  # every iteration, Δ kept
+    for p in a.iterdir():
+        assert p.read_bytes() == (b / p.name).read_bytes(), p.name
+    doc = json.loads((a / "results.json").read_text())
+    assert len(records_of(doc)) == 2000
+    assert all("message" not in r for r in records_of(doc))  # passing: the CSV has the message
+    assert doc["ops"]["versions"] == [{"python": "3.11.7", "numpy": "2.4.6", "torch": "2.13.0+cpu"}]
+
+
+def test_a_run_at_chance_accuracy_is_never_ok():
+    """A run whose final test accuracy is at chance (a cut run that did not learn) says the
+    frameworks agree and that it did not train, never "ok"; a cut run's anchor is not comparable."""
+    x = {"name": "two_layer_relu", "status": "ok", "iters": 60, "full_iters": 10_000, "classes": 10,
+         "final_test_acc": {"numpy": 0.1, "torch": 0.1}, "verdicts": {"torch": {"passed": True, "status": "ok"}}}
+    status, cls = document.experiment_status(x)
+    assert "not trained" in status and "ok" not in status and cls == "skipped"
+    assert document.is_cut(x) and not document.is_cut({**x, "iters": 10_000})
+    trained = {**x, "final_test_acc": {"numpy": 0.56, "torch": 0.56}}
+    assert document.experiment_status(trained) == (document.MARK["ok"], "pass")

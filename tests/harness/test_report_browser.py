@@ -35,7 +35,7 @@ def report(tmp_path_factory):
     done = subprocess.run(
         [sys.executable, "-m", "harness", "report", "--quick", "--out", str(out), "--no-progress",
          "--experiments", "two_layer_relu,four_layer_bn_adam", "--iters", "60", "--seed-iters", "40",
-         "--components", "Affine,BatchNormalization-train,softmax,Adam,init-he", "--keras-backends", "tensorflow"],
+         "--components", "Affine,BatchNormalization-train,softmax,Adam,AdaGrad,init-he", "--keras-backends", "tensorflow"],
         cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
     return out
@@ -50,7 +50,7 @@ def _chromium(tmp_path, *args):
 
 def test_page_loads_with_tables_and_decoded_images(report, tmp_path):
     page = (report / "index.html").read_text()
-    probe = tmp_path / "probe.html"
+    probe = report / "probe.html"  # beside the page: its images are files linked by relative paths
     probe.write_text(page.replace("</body>", PROBE + "</body>"))
     dom = _chromium(tmp_path, "--dump-dom", probe.as_uri())
     n_images = page.count("<img ")
@@ -78,5 +78,9 @@ def test_screenshot_is_a_rendered_page(report, tmp_path):
     assert white < 0.95 * 1400 * 1200
     # the pass rows' green is on screen (the headline and matrix tables rendered with their style)
     assert any(rgb == (0xee, 0xfb, 0xea) for _, rgb in colours)
+    # and the first screen shows the grid: its pass cells' green and the known cells' amber
+    first_screen = image.crop((0, 0, 1400, 900)).getcolors(maxcolors=1 << 20)
+    assert any(rgb == (0xc9, 0xef, 0xc1) for _, rgb in first_screen)
+    assert any(rgb == (0xff, 0xe3, 0x9a) for _, rgb in first_screen)  # AdaGrad's known difference in Keras
     if os.environ.get("REPORT_SCREENSHOT"):  # keep it to look at: REPORT_SCREENSHOT=path
         shutil.copy(shot, os.environ["REPORT_SCREENSHOT"])

@@ -82,7 +82,19 @@ def test_reference_run_equals_the_trainer_from_the_plan():
     curves = train(net, plan.x_train, plan.t_train, plan.x_test, plan.t_test,
                    optimizer=make_optimizer(plan.optimizer), batch_indices=plan.batch_indices)
     assert result["train_loss"] == curves.train_loss_list
-    assert result["test_acc"] == curves.test_acc_list and result["eval_iters"] == curves.eval_iters
+    # the trainer's evaluations, then, the plan being cut (50 of 10,000), one at its last iteration
+    assert plan.cut and result["eval_iters"] == [*curves.eval_iters, 49]
+    assert result["test_acc"][:-1] == curves.test_acc_list
+    assert result["final_test_acc"] == result["test_acc"][-1] == float(net.accuracy(plan.x_test, plan.t_test))
+
+
+def test_only_a_cut_schedule_evaluates_at_its_end():
+    exp, data = load_experiment("two_layer_relu"), mnist_5k()
+    full = make_plan(exp, data, "float64", seed=0)
+    assert not full.cut and not full.evaluates_at(full.iters - 1)  # 10,000 iterations: the book's epochs only
+    assert not make_plan(exp, data, "float64", seed=0, iters=full.iters).cut
+    short = make_plan(exp, data, "float64", seed=0, iters=30)
+    assert short.cut and short.evaluates_at(29) and not short.evaluates_at(28) and short.evaluates_at(0)
 
 
 def test_shuffled_epochs_schedule_is_permutations():

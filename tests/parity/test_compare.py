@@ -106,5 +106,5 @@ def test_every_registry_override_carries_a_reason():
     for row in COMPONENTS:
         for key, tol in row.tol.items():
             assert tol.reason.strip(), f"{row.name} override {key} has no reason"
-        for key, reason in row.known.items():
-            assert reason.strip(), f"{row.name} known difference {key} has no reason"
+        for key, known in row.known.items():
+            assert known.reason.strip() and known.catalogue_id, f"{row.name} known difference {key} has no reason or table row"

@@ -17,34 +17,13 @@ from parity.registry import initializers as rows  # noqa: E402
 from parity.registry.spec import Component  # noqa: E402
 
 from parity.frameworks import FRAMEWORKS, missing_reason  # noqa: E402
-from tests.parity.conftest import FRAMEWORK_MARKS  # noqa: E402
+from parity.testing.suite.test_initializers import test_book_configured_initializer_matches  # noqa: E402,F401
 
 
 def _need(framework):
     reason = missing_reason(framework)
     if reason:
         pytest.skip(reason)
-
-
-def _cases():
-    for row in rows.ROWS:
-        for framework in FRAMEWORKS:
-            for dtype in row.dtypes:
-                yield pytest.param(row, framework, dtype, id=f"{row.name}-{framework}-{dtype}",
-                                   marks=FRAMEWORK_MARKS[framework])
-
-
-@pytest.mark.parametrize("row, framework, dtype", list(_cases()))
-def test_book_configured_initializer_matches(row, framework, dtype, impl_spec, device):
-    _need(framework)
-    if device == "cuda" and framework == "torch":
-        torch = pytest.importorskip("torch")
-        if not torch.cuda.is_available():
-            pytest.skip("no CUDA device")
-    records = ci.run(row, framework, dtype, impl=impl_spec, device=device if framework == "torch" else "cpu")
-    assert len(records) == len(row.cases) * len(row.checks)
-    failed = [r.message for r in records if not r.passed]
-    assert not failed, "\n".join(failed)
 
 
 # --- the statistics catch planted faults -------------------------------------------------------

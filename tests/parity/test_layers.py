@@ -1,16 +1,4 @@
-"""Every layer row x framework (torch, keras, and the implementation's own numerical gradient) x
-dtype x check: forward, dx (dy), dW, db, dgamma, dbeta, running statistics, inference, dtype.
-Ids: ``Affine-torch-float64-dx``. Each test asserts every input case of its check with the
-comparison's message (count and share of mismatches, worst error and where)."""
-import pytest
-
-from parity.frameworks import FRAMEWORKS, device_for
-from parity.registry import layers
-from tests.parity.conftest import assert_check, check_params, records_for, skip_unless_available
-
-
-@pytest.mark.parametrize("row, framework, dtype, check", check_params(layers.ROWS, FRAMEWORKS, with_numerical=True))
-def test_layer_matches(row, framework, dtype, check, impl, device):
-    if framework != "numerical":
-        skip_unless_available(framework, device_for(framework, device))
-    assert_check(records_for(row, framework, dtype, impl, device), row, framework, dtype, check)
+"""Every layer row x framework x dtype x check: the shipped suite's test
+(``parity.testing.suite.test_layers``, what ``pytest --impl PATH`` runs from any project),
+collected here with the same ids: ``test_layer_matches[Affine-torch-float64-dx]``."""
+from parity.testing.suite.test_layers import test_layer_matches  # noqa: F401

@@ -2,20 +2,16 @@
 each of 24 given gradients, and the dtypes the framework's optimizer holds. Ids:
 ``Adam-torch-float64-params``. Known differences (Keras' and optax's epsilon inside the sqrt) are
 strict xfails; their measured size is asserted below and by the table of known differences
-(``parity.catalogue``, ``tests/parity/test_differences.py``)."""
+(``parity.catalogue``, ``tests/parity/test_differences.py``). The row checks are the shipped
+suite's (``parity.testing.suite.test_optimizers``)."""
 import numpy as np
 import pytest
 
 from parity.runners.optimizers import LARGE_STEP, STEPS, ZERO_STEP, problem
-from parity.frameworks import FRAMEWORKS, device_for, keras_backend
+from parity.frameworks import keras_backend
 from parity.registry import get, optimizers
-from tests.parity.conftest import assert_check, check_params, records_for, skip_unless_available
-
-
-@pytest.mark.parametrize("row, framework, dtype, check", check_params(optimizers.ROWS, FRAMEWORKS))
-def test_optimizer_matches(row, framework, dtype, check, impl, device):
-    skip_unless_available(framework, device_for(framework, device))
-    assert_check(records_for(row, framework, dtype, impl, device), row, framework, dtype, check)
+from parity.testing import records_for, skip_unless_available
+from parity.testing.suite.test_optimizers import test_optimizer_matches  # noqa: F401
 
 
 def test_trajectory_exercises_zero_large_and_tiny_gradients():

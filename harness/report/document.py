@@ -402,8 +402,8 @@ def catalogue(results):
 
 
 def catalogue_anchor(row):
-    """The page anchor of a catalogue row (its id and framework[backend])."""
-    return "cat-" + _slug(f"{row['id']}-{row['framework']}-{row.get('backend') or ''}")
+    """The page anchor of a catalogue row (its id and framework[backend] label)."""
+    return "cat-" + _slug(f"{row['id']}-{row.get('label') or row['framework']}")
 
 
 def _cat_rank(status):

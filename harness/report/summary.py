@@ -52,6 +52,7 @@ def matrix(records):
             "rtol": max(_num(r["rtol"]) for r in recs), "atol": max(_num(r["atol"]) for r in recs),
             "err_vs_float64": max((_num(r.get("err_vs_float64")) for r in recs), default=float("nan")),
             "message": worst["message"] if worst["status"] != "pass" else "",
+            "known_id": worst.get("known_id", ""),
         })
     rows.sort(key=lambda c: (_rank(c["status"]), order.get(c["component"], len(order)), c["component"],
                              c["framework"], c["dtype"], c["check"]))

@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def record(component="Affine", framework="torch", dtype="float64", check="dx", case="c1", status="pass",
-           max_abs_err=1e-16, kind="layer", backend="", message=""):
+           max_abs_err=1e-16, kind="layer", backend="", message="", known_id=""):
     """A record as the report reads it (``dataclasses.asdict(Record)``)."""
     from dataclasses import asdict
 
     from parity.records import Record
 
     return asdict(Record(component=component, kind=kind, framework=framework, dtype=dtype, check=check,
-                         passed=status == "pass", case=case, backend=backend, max_abs_err=max_abs_err,
+                         passed=status == "pass", case=case, backend=backend, max_abs_err=max_abs_err, known_id=known_id,
                          max_rel_err=max_abs_err, rtol=1e-12, atol=1e-14, status=status, message=message))
 
 
@@ -125,15 +125,19 @@ def test_known_rows_are_shown_once_per_difference_with_their_catalogue_row(tmp_p
     the checks it covers and its catalogue row, not one row each."""
     reason = "Keras adds epsilon inside the square root"
     recs = [record(component="AdaGrad", kind="optimizer", framework="keras", backend="tensorflow", check=c, dtype=d,
-                   status="known", max_abs_err=5e-3, message=f"AdaGrad-keras-{d}-{c}: known difference: {reason}")
+                   status="known", max_abs_err=5e-3, message=f"AdaGrad-keras-{d}-{c}: known difference: {reason}",
+                   known_id="adagrad-epsilon")
             for c in ("params",) for d in ("float64", "float32")]  # the registry's reason: the same for both
     results = _op_results(recs)
-    results["catalogue"] = {"rows": [{"id": "adagrad-epsilon", "component": "AdaGrad", "framework": "keras"}],
-                            "error": None}
+    results["catalogue"] = {"rows": [  # the record's known_id picks the row, not the component
+        {"id": "adagrad-initial-accumulator", "component": "AdaGrad", "framework": "keras", "label": "keras[tensorflow]"},
+        {"id": "adagrad-epsilon", "component": "AdaGrad", "framework": "keras", "label": "keras[torch]"},
+        {"id": "adagrad-epsilon", "component": "AdaGrad", "framework": "keras", "label": "keras[tensorflow]"}],
+        "error": None}
     blocks = document.build(results, {}, op_only=True)
     md = markdown.render(blocks)
     known = [line for line in md.splitlines() if line.startswith("| AdaGrad | keras[tensorflow] | ⚠ known")]
-    assert len(known) == 1 and "catalogue: adagrad-epsilon" in known[0]
+    assert len(known) == 1 and "catalogue: adagrad-epsilon" in known[0] and "cat-adagrad-epsilon-keras-tensorflow" in md
     assert "float64 params" in known[0] and "float32 params" in known[0]
     assert "Every checked cell passes" not in md
 

@@ -28,7 +28,9 @@ from pathlib import Path
 
 EXPERIMENTS_DIR = Path(__file__).parent / "experiments"
 
-NETWORK_KINDS = ("MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet", "DeepConvNet")
+MLP_KINDS = ("MultiLayerNet", "MultiLayerNetExtend")
+CONV_KINDS = ("SimpleConvNet", "DeepConvNet")
+NETWORK_KINDS = (*MLP_KINDS, *CONV_KINDS)
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 OPTIMIZERS = {  # name -> hyper-parameters it accepts besides lr (the book's names)
     "SGD": (),
@@ -82,9 +84,13 @@ class Experiment:
                 "anchors": [dict(a) for a in self.anchors], "path": self.path}
 
 
-def experiment_names():
-    """Names of the shipped experiments, sorted."""
-    return sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.toml"))
+def experiment_names(kinds=None):
+    """Names of the shipped experiments, sorted; kinds: only those whose network is of one of these
+    kinds (e.g. ``MLP_KINDS``)."""
+    names = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.toml"))
+    if kinds is None:
+        return names
+    return [n for n in names if load_experiment(n).network["kind"] in kinds]
 
 
 def load_experiment(name_or_path):

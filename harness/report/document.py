@@ -342,11 +342,13 @@ def experiments(results, plots):
                          e(cmp.get("max_abs_dloss")) if cmp else ("reference" if fw == "numpy" else "-"),
                          ("none" if first is None else e(first, ",")) if cmp else "-",
                          e(tpi * 1e3 if tpi else None, ".3f"), e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
+                         _first_and_steady(run),
                          e(run.get("wall_s"), ".1f"), run.get("message") or ""])
             classes.append("pass" if v and v["passed"] and v["status"] == "ok" else "known" if v and v["passed"]
                            else css_class(run.get("status")) if run.get("status") not in ("ok",) else "fail")
         blocks.append(("table", ["framework", "backend", "status", "final train acc", "final test acc", "max |Δloss|",
-                                 "first iteration > tol", "ms / iteration", "× numpy", "wall s", "message"], rows, classes))
+                                 "first iteration > tol", "ms / iteration", "× numpy",
+                                 "first step / later steps ms", "wall s", "message"], rows, classes))
         anchors = res["experiment"]["anchors"]
         if anchors:
             arows = []
@@ -470,3 +472,12 @@ def environment(results):
     rows.append(["durations", "; ".join(f"{k} {v:.1f} s" for k, v in durations.items())])
     blocks.append(("table", ["", ""], rows, None))
     return blocks
+
+
+def _first_and_steady(run):
+    """"first / steady" step times in ms (the first holds a compiled step's compile; the steady one,
+    the median of the rest, is what a longer run pays per iteration)."""
+    first, steady = run.get("first_iter_s"), run.get("steady_iter_s")
+    if first is None:
+        return "-"
+    return f"{first * 1e3:,.1f} / {steady * 1e3:,.1f}" if steady is not None else f"{first * 1e3:,.1f} / -"

@@ -8,12 +8,16 @@ A run result is a plain JSON-able dict (see ``RunRecorder.result``)::
     train_loss [iters_done floats], eval_iters, train_acc, test_acc [per evaluation],
     final_train_acc, final_test_acc (the last evaluation; None if none),
     wall_s (whole loop), eval_s (accuracy evaluations), train_s = wall_s - eval_s,
-    time_per_iter_s = train_s / iters_done
+    time_per_iter_s = train_s / iters_done,
+    first_iter_s (the first step: a compiled step's tracing and compile happen here),
+    steady_iter_s (the median of the later steps: what each further iteration of a full-length
+    run costs; None for a one-step run)
 
 A non-finite loss stops the run: status "diverged", the message names the iteration and the
 value, and the curves recorded so far are kept.
 """
 import math
+import statistics
 import time
 
 
@@ -36,6 +40,7 @@ class RunRecorder:
         self.progress = progress
         self.train_loss, self.eval_iters, self.train_acc, self.test_acc = [], [], [], []
         self.eval_s = 0.0
+        self.step_s = []
         self.init_sha256 = None
         self.optimizer_impl = None
 
@@ -91,6 +96,8 @@ class RunRecorder:
             "eval_s": self.eval_s,
             "train_s": train_s,
             "time_per_iter_s": train_s / done if done else None,
+            "first_iter_s": self.step_s[0] if self.step_s else None,
+            "steady_iter_s": statistics.median(self.step_s[1:]) if len(self.step_s) > 1 else None,
         }
 
 
@@ -104,7 +111,10 @@ def drive(plan, recorder, step, accuracy):
     start = time.perf_counter()
     try:
         for i in range(plan.iters):
-            recorder.loss(i, step(plan.batch_indices[i]))
+            began = time.perf_counter()
+            loss = step(plan.batch_indices[i])
+            recorder.step_s.append(time.perf_counter() - began)
+            recorder.loss(i, loss)
             if plan.evaluates_at(i):
                 recorder.accuracies(i, accuracy("train"), accuracy("test"))
     except Diverged as exc:

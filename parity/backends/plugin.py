@@ -62,7 +62,7 @@ class Plugin:
     environment: Optional[Callable] = None
     about: str = ""
     layouts: tuple = ()
-    modules: dict = field(default_factory=lambda: {"layer": "layers", "function": "layers",
+    modules: dict = field(default_factory=lambda: {"layer": "layers", "layout": "layers", "function": "layers",
                                                    "optimizer": "optimizers", "initializer": "initializers"})
 
     def module(self, kind):

@@ -8,6 +8,11 @@ builder, ``convolution_<data format>`` / ``pooling_<data format>`` in a framewor
 book's NCHW arrays to its layout and back. A plug-in without that builder (its layer takes no
 such layout) has no counterpart for the row.
 
+Kind "layout" (runner ``parity.runners.layouts``, the layer runner): the report runs these rows;
+``check`` of a user's implementation runs them only when asked (``--kinds layout``), since they
+compare the frameworks' layouts more than the user's layer (its own rows are ``Convolution`` and
+``Pooling``).
+
 Known differences and refusals come from the table (``Layout.known``, "*" for every framework,
 and ``FORMAT_KNOWN`` per data format), expanded over the dtypes and the checks they change.
 """
@@ -31,7 +36,7 @@ def _row(layout, data_format):
     conv = layout.op == "Conv"
     args = {"padding": layout.padding, **({"use_bias": layout.bias} if conv else {})}
     return Component(
-        name=f"{layout.op}-{data_format}-{layout.id}", kind="layer",
+        name=f"{layout.op}-{data_format}-{layout.id}", kind="layout",
         reference="layers.Convolution" if conv else "layers.Pooling",
         builder=f"{'convolution' if conv else 'pooling'}_{data_format}",
         cases=(layout.case_id,), checks=layout.checks, dtypes=DTYPES,

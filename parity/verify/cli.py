@@ -189,7 +189,7 @@ def parser():
                    "and numerical (default all; for a batch of submissions torch,numerical)")
     c.add_argument("--dtypes", default=None, help="comma list of float64, float32 (default both; batch: float64)")
     c.add_argument("--components", default="", help="comma list of registry names and net names (default: all)")
-    c.add_argument("--kinds", default="", help="comma list of layer, function, optimizer, initializer, net")
+    c.add_argument("--kinds", default="", help="comma list of layer, layout, function, optimizer, initializer, net (default: all but layout)")
     c.add_argument("--json", default="", metavar="FILE", help="write the records to FILE as JSON")
     c.add_argument("--timeout", type=float, default=300.0,
                    help="seconds per component, each run in a child process (0: in this process, no limit)")

@@ -423,3 +423,18 @@ run = run_keras
 def backend_name():
     """The backend Keras will use (without importing it): KERAS_BACKEND, default tensorflow."""
     return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+TRAINED_BACKENDS = ("tensorflow", "torch")  # the backends train_step drives (no jax.grad path here)
+
+
+def missing_reason():
+    """Why the Keras run cannot run here, or None: Keras missing (``parity.frameworks``), or a
+    backend its train step does not drive (on jax it would stop with an AttributeError)."""
+    from parity.frameworks import missing_reason as parity_missing
+
+    reason = parity_missing("keras")
+    if reason is None and backend_name() not in TRAINED_BACKENDS:
+        reason = (f"the Keras training run drives the {' and '.join(TRAINED_BACKENDS)} backends, not "
+                  f"KERAS_BACKEND={backend_name()!r}")
+    return reason

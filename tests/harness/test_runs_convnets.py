@@ -38,8 +38,9 @@ def _experiment(kind):
                              "optimizer": ADAM, "schedule": schedule}, f"<{kind} test>")
 
 
-# DeepConvNet on JAX: ~13 s of model build and XLA compile before the first step on 2 shared cores
-# (measured 38 s for this test under load); the report's deep_convnet run covers it by default.
+# DeepConvNet on JAX: the XLA compile of its six-convolution step and of the evaluation takes most
+# of this test's 19 s (2 shared cores; every other case here takes 0.3-8 s); the report's
+# deep_convnet run covers the JAX dropout path by default.
 SLOW = {("DeepConvNet", "jax")}
 
 

@@ -8,8 +8,14 @@ One file per seed experiment::
     [[anchors]] seed, dataset, accuracy | accuracy_low + accuracy_high, note
     [network]   kind = "MultiLayerNet" | "MultiLayerNetExtend", input_size, hidden_size_list,
                 output_size, activation, weight_init_std (float | "xavier" | "he"), use_batchnorm
+                | kind = "SimpleConvNet", input_dim [C, H, W], conv_param {filter_num, filter_size,
+                pad, stride}, hidden_size, output_size, weight_init_std
+                | kind = "DeepConvNet", input_dim, hidden_size, output_size, weight_init_std,
+                dropout_ratio (the book's six convolutions)
     [optimizer] name = "SGD" | "Momentum" | ... | "Adam", lr, and the book's other hyper names
-    [schedule]  kind = "sample_batches" (batch_size, iters) | "shuffled_epochs" (batch_size, epochs)
+    [schedule]  kind = "sample_batches" (batch_size, iters) | "shuffled_epochs" (batch_size, epochs);
+                optional eval_every (evaluate every N iterations instead of once per epoch) and
+                eval_size (accuracies on the first N training and N test samples instead of all)
 
     >>> load_experiment("two_layer_relu").network["hidden_size_list"]
     [50]
@@ -22,7 +28,9 @@ from pathlib import Path
 
 EXPERIMENTS_DIR = Path(__file__).parent / "experiments"
 
-NETWORK_KINDS = ("MultiLayerNet", "MultiLayerNetExtend")
+MLP_KINDS = ("MultiLayerNet", "MultiLayerNetExtend")
+CONV_KINDS = ("SimpleConvNet", "DeepConvNet")
+NETWORK_KINDS = (*MLP_KINDS, *CONV_KINDS)
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 OPTIMIZERS = {  # name -> hyper-parameters it accepts besides lr (the book's names)
     "SGD": (),
@@ -33,11 +41,19 @@ OPTIMIZERS = {  # name -> hyper-parameters it accepts besides lr (the book's nam
     "Adam": ("beta1", "beta2"),
 }
 SCHEDULES = {"sample_batches": ("batch_size", "iters"), "shuffled_epochs": ("batch_size", "epochs")}
+SCHEDULE_OPTIONS = ("eval_every", "eval_size")
 DATASETS_FOR_ANCHORS = ("mnist", "fashion-mnist", "mnist-5k")
 
 _TOP = {"name", "description", "seed", "anchors", "network", "optimizer", "schedule"}
 _NETWORK = {"kind", "input_size", "hidden_size_list", "output_size", "activation", "weight_init_std",
             "use_batchnorm"}
+_CONV_NETWORK = {  # kind -> (allowed keys, required keys)
+    "SimpleConvNet": ({"kind", "input_dim", "conv_param", "hidden_size", "output_size", "weight_init_std"},
+                      {"kind", "input_dim", "conv_param", "hidden_size", "output_size", "weight_init_std"}),
+    "DeepConvNet": ({"kind", "input_dim", "hidden_size", "output_size", "weight_init_std", "dropout_ratio"},
+                    {"kind", "input_dim", "hidden_size", "output_size", "weight_init_std", "dropout_ratio"}),
+}
+_CONV_PARAM = ("filter_num", "filter_size", "pad", "stride")
 _ANCHOR = {"seed", "dataset", "accuracy", "accuracy_low", "accuracy_high", "note"}
 
 
@@ -68,9 +84,13 @@ class Experiment:
                 "anchors": [dict(a) for a in self.anchors], "path": self.path}
 
 
-def experiment_names():
-    """Names of the shipped experiments, sorted."""
-    return sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.toml"))
+def experiment_names(kinds=None):
+    """Names of the shipped experiments, sorted; kinds: only those whose network is of one of these
+    kinds (e.g. ``MLP_KINDS``)."""
+    names = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.toml"))
+    if kinds is None:
+        return names
+    return [n for n in names if load_experiment(n).network["kind"] in kinds]
 
 
 def load_experiment(name_or_path):
@@ -105,9 +125,11 @@ def parse_experiment(raw, where="<dict>"):
 
 
 def _network(net, where):
+    if net.get("kind") not in NETWORK_KINDS:
+        raise ValueError(f"{where}: network.kind {net.get('kind')!r} is not one of {NETWORK_KINDS}")
+    if net["kind"] in _CONV_NETWORK:
+        return _conv_network(net, where)
     _keys(net, _NETWORK, _NETWORK - {"use_batchnorm"}, where, "network.")
-    if net["kind"] not in NETWORK_KINDS:
-        raise ValueError(f"{where}: network.kind {net['kind']!r} is not one of {NETWORK_KINDS}")
     if net["activation"] not in ACTIVATIONS:
         raise ValueError(f"{where}: network.activation {net['activation']!r} is not one of {ACTIVATIONS}")
     sizes = net["hidden_size_list"]
@@ -126,6 +148,40 @@ def _network(net, where):
     return {**net, "use_batchnorm": batchnorm}
 
 
+def _conv_network(net, where):
+    allowed, required = _CONV_NETWORK[net["kind"]]
+    _keys(net, allowed, required, where, "network.")
+    dim = net["input_dim"]
+    if not (isinstance(dim, list) and len(dim) == 3 and all(isinstance(d, int) and d > 0 for d in dim)):
+        raise ValueError(f"{where}: network.input_dim must be [C, H, W] (positive ints), got {dim!r}")
+    for key in ("hidden_size", "output_size"):
+        _positive_int(net, key, where, "network.")
+    init = net["weight_init_std"]
+    if not (isinstance(init, (int, float)) and not isinstance(init, bool) and init > 0 or init in ("xavier", "he")):
+        raise ValueError(f"{where}: network.weight_init_std must be a positive float, 'xavier' or 'he', got {init!r}")
+    if "conv_param" in net:
+        cp = net["conv_param"]
+        if not isinstance(cp, dict):
+            raise ValueError(f"{where}: network.conv_param must be a table, got {cp!r}")
+        _keys(cp, set(_CONV_PARAM), set(_CONV_PARAM), where, "network.conv_param.")
+        for key in _CONV_PARAM:
+            value = cp[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "pad" else 1):
+                raise ValueError(f"{where}: network.conv_param.{key} must be an integer >= "
+                                 f"{0 if key == 'pad' else 1}, got {value!r}")
+    if "dropout_ratio" in net:
+        r = net["dropout_ratio"]
+        if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0.0 <= r < 1.0:
+            raise ValueError(f"{where}: network.dropout_ratio must be in [0, 1), got {r!r}")
+    from harness.runners.architecture import layers
+
+    try:
+        layers(net)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return dict(net)
+
+
 def _optimizer(opt, where):
     name = _typed(opt, "name", str, where, "optimizer.")
     if name not in OPTIMIZERS:
@@ -141,8 +197,8 @@ def _schedule(sched, where):
     kind = _typed(sched, "kind", str, where, "schedule.")
     if kind not in SCHEDULES:
         raise ValueError(f"{where}: schedule.kind {kind!r} is not one of {tuple(SCHEDULES)}")
-    _keys(sched, {"kind", *SCHEDULES[kind]}, {"kind", *SCHEDULES[kind]}, where, "schedule.")
-    for key in SCHEDULES[kind]:
+    _keys(sched, {"kind", *SCHEDULES[kind], *SCHEDULE_OPTIONS}, {"kind", *SCHEDULES[kind]}, where, "schedule.")
+    for key in (*SCHEDULES[kind], *(k for k in SCHEDULE_OPTIONS if k in sched)):
         _positive_int(sched, key, where, "schedule.")
     return dict(sched)
 

@@ -212,6 +212,35 @@ _MAKERS = {
     "ng-closure-2d": (lambda r: {"x": r.uniform(-2, 2, (4, 3))}, {"f": "cube", "closure": True}, False),
 }
 
+
+
+def _layout_case(layout):
+    """Arrays and the book's hyper-parameters for one ``parity.layouts.Layout``: the book's pad
+    is ``layout.book_pad``; without bias b is zeros; pooling input is shifted negative so that
+    windows whose values are all negative (where zero and -inf padding differ) occur."""
+    n, c, (h, w), (fh, fw) = layout.batch, layout.channels, layout.size, layout.kernel
+    oh, ow = layout.output_size()
+    if layout.op == "Conv":
+        def make(rng):
+            a = _conv(rng, n, c, h, w, layout.filters, fh, fw, layout.stride, layout.book_pad)
+            if not layout.bias:
+                a["b"] = np.zeros_like(a["b"])
+            return a
+        return make, {"stride": layout.stride, "pad": layout.book_pad}
+
+    def make(rng):
+        return {"x": rng.normal(loc=-0.5, size=(n, c, h, w)), "dout": rng.normal(size=(n, c, oh, ow))}
+    return make, {"pool_h": fh, "pool_w": fw, "stride": layout.stride, "pad": layout.book_pad}
+
+
+def _layout_makers():
+    from parity.layouts import LAYOUTS
+
+    return {layout.case_id: (*_layout_case(layout), False) for layout in LAYOUTS}
+
+
+_MAKERS.update(_layout_makers())
+
 CASE_IDS = tuple(_MAKERS)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from harness.forensics.events import detect
 from harness.forensics.growth import growth_rate
-from harness.runners.architecture import layer_names
+from harness.runners.architecture import is_conv, layer_names, layers as conv_layers
 from harness.runners.record import Diverged
 
 # A one-step rise of the parameter gap by this factor over its largest earlier value starts a
@@ -231,8 +231,10 @@ def _reductions(plan, layers):
     an Affine output sums over its inputs, a parameter gradient and batch statistics over the batch,
     a backward gradient over the next layer's width."""
     net = plan.experiment.network
-    sizes = [net["input_size"], *net["hidden_size_list"], net["output_size"]]
     n = plan.batch_size
+    if is_conv(net):
+        return _conv_reductions(net, n)
+    sizes = [net["input_size"], *net["hidden_size_list"], net["output_size"]]
     red = {}
     for name, kind in layers:
         idx = int("".join(ch for ch in name if ch.isdigit()))
@@ -287,3 +289,21 @@ def _value_at(trace, tensor, index):
     if trace is None or tensor not in trace:
         return None
     return float(np.asarray(trace[tensor])[tuple(index)])
+
+
+def _conv_reductions(net, n):
+    """The same for a convolutional net: a conv output sums over C*FH*FW, its backward gradient over
+    FN*FH*FW, its filter gradient over the batch and the output pixels; an Affine as above."""
+    red = {}
+    for spec in conv_layers(net):
+        name, shape = spec["name"], spec.get("shape")
+        if spec["kind"] == "conv":
+            red[name] = shape[1] * shape[2] * shape[3]
+            red[f"d{name}"] = shape[0] * shape[2] * shape[3]
+            red[f"grad {spec['W']}"] = red[f"grad {spec['b']}"] = n * spec["out"][1] * spec["out"][2]
+        elif spec["kind"] == "affine":
+            red[name], red[f"d{name}"] = shape[0], shape[1]
+            red[f"grad {spec['W']}"] = red[f"grad {spec['b']}"] = n
+        else:
+            red[f"d{name}"] = 4 if spec["kind"] == "pool" else 1  # a pool's gradient adds its window's share
+    return red

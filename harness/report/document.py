@@ -468,14 +468,16 @@ def experiments(results, plots):
                          ("none" if first is None else e(first, ",")) if cmp else "-",
                          e(tpi * 1e3 if tpi else None, ".3f") + spread,
                          e(tpi / ref_tpi if tpi and ref_tpi else None, ".2f"),
+                         _first_step(run),
                          e(run.get("wall_s"), ".1f"), run.get("message") or ""])
             classes.append("pass" if v and v["passed"] and v["status"] == "ok" else "known" if v and v["passed"]
                            else css_class(run.get("status")) if run.get("status") not in ("ok",) else "fail")
         blocks.append(("table", ["framework", "backend", "status", "final train acc", "final test acc", "max |Δloss|",
-                                 "first iteration > tol", "ms / iteration, median (p10–p90)", "× numpy", "wall s",
-                                 "message"], rows, classes))
+                                 "first iteration > tol", "ms / iteration, median (p10–p90)", "× numpy",
+                                 "first step ms", "wall s", "message"], rows, classes))
         blocks.append(("p", "Time per iteration: the median training step after the warm-up (the first 10% of the "
-                            "steps, at most 20, are left out), evaluations excluded; p10–p90 is the spread."
+                            "steps, at most 20, are left out), evaluations excluded; p10–p90 is the spread. The "
+                            "first step (where a compiled framework traces and compiles) is shown beside it."
                             + (f" This run was cut ({x['iters_note']}): its accuracies are those of a short run, "
                                f"not comparable with the anchors or a full run." if cut else "")))
         anchors = res["experiment"]["anchors"]
@@ -602,3 +604,9 @@ def environment(results):
     rows.append(["durations", "; ".join(f"{k} {v:.1f} s" for k, v in durations.items())])
     blocks.append(("table", ["", ""], rows, None))
     return blocks
+
+
+def _first_step(run):
+    """The first step's time in ms (a compiled framework's tracing and compile happen there)."""
+    first = run.get("first_iter_s")
+    return "-" if first is None else f"{first * 1e3:,.1f}"

@@ -14,6 +14,13 @@ Python; on the torch backend through ``model.train_on_batch`` as torch ops), whi
     optimizer.apply(grads)                                                       # the book's rule
     return {"loss": -sum(log(softmax(model(x, training=False))[t] + 1e-7)) / N}  # after the update
 
+The convolutional nets (``harness.runners.architecture.layers``, ``ConvNet``): ``Conv2D``
+channels-last (kernel HWIO = W.transpose(2, 3, 1, 0); TensorFlow's CPU Conv2D refuses NCHW) with the
+book's NCHW transposed in and out around each convolution, ``MaxPooling2D(data_format=
+"channels_first")``, ``Dense`` on the input flattened in the book's (C, H, W) order, ReLU, and the
+plan's dropout masks (``RunPlan.dropout_masks``) passed into the train step; their loss after the
+update runs in training mode (dropout on, fresh masks), as the book's ``loss``.
+
 NOTE: Keras stores an optimizer's learning rate as a variable of ``keras.config.floatx()``
 (float32 by default), so in a float64 run lr = 0.1 would act as 0.10000000149011612 and the
 trajectory would leave the reference's by ~1e-9 within the first iterations. floatx is set to
@@ -90,6 +97,120 @@ def _model_class(keras):
     return BookNet
 
 
+def _conv_model_class(keras):
+    from keras import ops
+
+    backend = keras.backend.backend()
+
+    class ConvNet(keras.Model):
+        """The book's conv net from layer specs; ``call(x, training, masks)``: masks, one per dropout
+        layer, are used in training mode (eval mode: x * (1 - ratio))."""
+
+        def __init__(self, specs, convs, pools, denses, **kwargs):
+            super().__init__(**kwargs)
+            self.specs, self.convs, self.pools, self.denses = specs, convs, pools, denses
+
+        def call(self, x, training=False, masks=()):
+            convs, pools, denses, masks = iter(self.convs), iter(self.pools), iter(self.denses), iter(masks)
+            for spec in self.specs:
+                kind = spec["kind"]
+                if kind == "conv":
+                    x = ops.transpose(next(convs)(ops.transpose(x, (0, 2, 3, 1))), (0, 3, 1, 2))
+                elif kind == "pool":
+                    x = next(pools)(x)
+                elif kind == "affine":
+                    x = next(denses)(ops.reshape(x, (ops.shape(x)[0], -1)))
+                elif kind == "relu":
+                    x = ops.relu(x)
+                else:
+                    x = x * next(masks) if training else x * (1.0 - spec["ratio"])
+            return x
+
+        def _gradient_loss(self, x, t, masks):
+            scores = self(x, training=True, masks=masks)
+            return ops.mean(keras.losses.sparse_categorical_crossentropy(t, scores, from_logits=True))
+
+        def train_step(self, data):
+            x, t, masks = data[0], data[1], tuple(data[2:])
+            gradient_masks, loss_masks = masks[:len(masks) // 2], masks[len(masks) // 2:]
+            variables = self.trainable_variables
+            if backend == "tensorflow":
+                import tensorflow as tf
+
+                with tf.GradientTape() as tape:
+                    loss = self._gradient_loss(x, t, gradient_masks)
+                self.optimizer.apply(tape.gradient(loss, variables), variables)
+            elif backend == "torch":
+                import torch
+
+                self.zero_grad()
+                self._gradient_loss(x, t, gradient_masks).backward()
+                with torch.no_grad():
+                    self.optimizer.apply([v.value.grad for v in variables], variables)
+            else:
+                raise ValueError(f"keras backend {backend!r} is not supported (tensorflow or torch)")
+            return {"loss": book_loss(ops, self(x, training=True, masks=loss_masks), t)}
+
+    return ConvNet
+
+
+def build_conv_network(plan):
+    """(ConvNet, {book key: variable}, {book key: to_book}) holding the plan's initial weights."""
+    from harness.runners.architecture import layers
+
+    keras = _keras()
+    dtype, specs = plan.dtype, layers(plan.experiment.network)
+    convs, pools, denses, params, to_book = [], [], [], {}, {}
+    for spec in specs:
+        if spec["kind"] == "conv":
+            fn, c, fh, fw = spec["shape"]
+            layer = keras.layers.Conv2D(fn, (fh, fw), strides=spec["stride"], padding="valid", dtype=dtype,
+                                        name=spec["name"])
+            # NOTE: explicit zeros for the book's pad, then "valid" ("same" is not the book's pad in general)
+            layer = _padded(keras, layer, spec["pad"], dtype)
+            layer.build((None, None, None, c))
+            conv = layer.conv if hasattr(layer, "conv") else layer
+            conv.kernel.assign(plan.init_params[spec["W"]].transpose(2, 3, 1, 0))
+            to_book[spec["W"]] = lambda a: a.transpose(3, 2, 0, 1)
+            convs.append(layer)
+        elif spec["kind"] == "affine":
+            conv = layer = keras.layers.Dense(spec["shape"][1], dtype=dtype, name=spec["name"])
+            layer.build((None, spec["shape"][0]))
+            layer.kernel.assign(plan.init_params[spec["W"]])
+            denses.append(layer)
+        elif spec["kind"] == "pool":
+            pools.append(keras.layers.MaxPooling2D(2, strides=2, data_format="channels_first", dtype=dtype))
+            continue
+        else:
+            continue
+        conv.bias.assign(plan.init_params[spec["b"]])
+        params[spec["W"]], params[spec["b"]] = conv.kernel, conv.bias
+    model = _conv_model_class(keras)(specs, convs, pools, denses, dtype=dtype)
+    model(np.zeros((1, *plan.x_train.shape[1:]), dtype=dtype))  # builds the pooling layers
+    return model, params, to_book
+
+
+def _padded(keras, conv, pad, dtype):
+    """``conv`` after ZeroPadding2D(pad) (NHWC) as one layer; ``conv`` itself for pad 0."""
+    if not pad:
+        return conv
+
+    class Padded(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.zero_pad = keras.layers.ZeroPadding2D(pad, dtype=dtype)
+            self.conv = conv
+
+        def build(self, shape):
+            self.conv.build((shape[0], None if shape[1] is None else shape[1] + 2 * pad,
+                             None if shape[2] is None else shape[2] + 2 * pad, shape[3]))
+
+        def call(self, x):
+            return self.conv(self.zero_pad(x))
+
+    return Padded(dtype=dtype)
+
+
 def build_network(plan):
     """(model, {book key: (variable, to_book)}) holding the plan's initial weights."""
     keras = _keras()
@@ -121,14 +242,16 @@ def build_network(plan):
     return model, params
 
 
-def read_back(params):
-    """The variables' values as NumPy arrays, read through the backend tensor (``np.array(variable)``
-    hits a NumPy 2 ``__array__`` deprecation on both backends)."""
+def read_back(params, to_book=None):
+    """The variables' values as NumPy arrays in the book's layout (``to_book``: {key: function}
+    where the framework's differs), read through the backend tensor (``np.array(variable)`` hits a
+    NumPy 2 ``__array__`` deprecation on both backends)."""
     def value(v):
         t = v.value
         return t.detach().cpu().numpy() if hasattr(t, "detach") else t.numpy()
 
-    return {key: np.ascontiguousarray(value(v)) for key, v in params.items()}
+    to_book = to_book or {}
+    return {key: np.ascontiguousarray(to_book.get(key, lambda a: a)(value(v))) for key, v in params.items()}
 
 
 def make_optimizer(spec):
@@ -164,9 +287,15 @@ class Trainer:
         self.plan, self.backend_name = plan, keras.backend.backend()
         how = "train_step in one tf.function" if self.backend_name == "tensorflow" else "train_on_batch"
         self.backend = f"keras {keras.__version__} / {self.backend_name} ({how})"
+        from harness.runners.architecture import is_conv
+
+        self.conv, self.masks, self.to_book = is_conv(plan.experiment.network), plan.dropout_masks(), {}
         with floatx(plan.dtype):
-            self.model, self.param_map = build_network(plan)
-            self.init_sha256 = check_initial_weights("keras", plan.init_params, read_back(self.param_map))
+            if self.conv:
+                self.model, self.param_map, self.to_book = build_conv_network(plan)
+            else:
+                self.model, self.param_map = build_network(plan)
+            self.init_sha256 = check_initial_weights("keras", plan.init_params, read_back(self.param_map, self.to_book))
             optimizer, self.optimizer_impl = make_optimizer(plan.optimizer)
             self.model.compile(optimizer=optimizer, jit_compile=False)
         self._step = self._compiled_step() if self.backend_name == "tensorflow" else None
@@ -174,24 +303,31 @@ class Trainer:
     def _compiled_step(self):
         """The model's train_step as one tf.function: the graph train_on_batch runs, without its
         per-call Python (data adapter, callbacks, logs); measured 5-25% of a step here, the same
-        losses bit for bit."""
+        losses bit for bit. The conv nets' dropout masks are its arguments after x and t."""
         import tensorflow as tf
 
         model = self.model
-        return tf.function(lambda x, t: model.train_step((x, t))["loss"], jit_compile=False)
+        return tf.function(lambda x, t, *masks: model.train_step((x, t, *masks))["loss"], jit_compile=False)
 
     def step(self, batch_mask):
         x, t = self.plan.x_train[batch_mask], self.plan.t_train[batch_mask]
+        masks = [] if self.masks is None else [m.astype(self.plan.dtype) for m in self.masks.step()]
         with floatx(self.plan.dtype):
             if self._step is not None:
                 import tensorflow as tf
 
-                return float(self._step(tf.convert_to_tensor(x), tf.convert_to_tensor(t)))
+                return float(self._step(*(tf.convert_to_tensor(a) for a in (x, t, *masks))))
+            if self.conv:  # the torch backend: the step in eager torch ops, masks passed in
+                ops = self.keras.ops
+                return float(self.model.train_step((ops.convert_to_tensor(x), ops.convert_to_tensor(t),
+                                                    *(ops.convert_to_tensor(m) for m in masks)))["loss"])
             logs = self.model.train_on_batch(x, t, return_dict=True)
         return logs["loss"]
 
     def accuracy(self, which):
         x, t = (self.plan.x_train, self.plan.t_train) if which == "train" else (self.plan.x_test, self.plan.t_test)
+        keep = self.plan.eval_slice(which)
+        x, t = x[keep], t[keep]
         with floatx(self.plan.dtype):
             if self.backend_name == "torch":  # predict_on_batch's np.array(tensor) warns under NumPy 2 there
                 import torch
@@ -203,17 +339,21 @@ class Trainer:
         return np.sum(np.argmax(scores, axis=1) == t) / float(t.shape[0])
 
     def params(self):
-        return {k: np.array(v, copy=True) for k, v in read_back(self.param_map).items()}  # not views of the tensors
+        return {k: np.array(v, copy=True) for k, v in read_back(self.param_map, self.to_book).items()}  # not views
 
     def load_params(self, params):
         for key, variable in self.param_map.items():
-            variable.assign(params[key])
+            value = params[key]
+            variable.assign(value.transpose(2, 3, 1, 0) if key in self.to_book else value)  # book -> HWIO
 
     def trace(self, x, t):
         """One forward and backward pass at the current weights, layer by layer (the train step's
         gradient loss); the moving statistics a training-mode batch norm updates are restored.
         Names from ``harness.runners.architecture``."""
         from harness.runners.architecture import layer_names
+
+        if self.conv:  # no per-layer trace of the conv nets here (the forensics say so)
+            return None
 
         from parity.backends.keras import autodiff
 
@@ -269,3 +409,18 @@ run = run_keras
 def backend_name():
     """The backend Keras will use (without importing it): KERAS_BACKEND, default tensorflow."""
     return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+TRAINED_BACKENDS = ("tensorflow", "torch")  # the backends train_step drives (no jax.grad path here)
+
+
+def missing_reason():
+    """Why the Keras run cannot run here, or None: Keras missing (``parity.frameworks``), or a
+    backend its train step does not drive (on jax it would stop with an AttributeError)."""
+    from parity.frameworks import missing_reason as parity_missing
+
+    reason = parity_missing("keras")
+    if reason is None and backend_name() not in TRAINED_BACKENDS:
+        reason = (f"the Keras training run drives the {' and '.join(TRAINED_BACKENDS)} backends, not "
+                  f"KERAS_BACKEND={backend_name()!r}")
+    return reason

@@ -2,8 +2,10 @@
 
 ``run_numpy(plan, progress=None, impl="reference") -> result dict`` (see ``harness.runners.record``).
 
-The net is the implementation's ``MultiLayerNet`` (``MultiLayerNetExtend`` for batch norm), built
-from its own constructor's signature with the experiment's architecture; the plan's initial
+The net is the implementation's ``MultiLayerNet`` (``MultiLayerNetExtend`` for batch norm,
+``SimpleConvNet`` / ``DeepConvNet`` for the convolutional nets), built from its own constructor's
+signature with the experiment's architecture (a DeepConvNet's dropout draws from the plan's mask
+Generator, ``RunPlan.dropout_masks``, where its constructor takes ``dropout_rng``); the plan's initial
 weights are copied into ``net.params`` IN PLACE (the book's layers hold those same arrays) and
 checked bit for bit; the optimizer is the implementation's own ``optimizer.<Name>`` with the
 book's hyper-parameter names. Each iteration does what ``reference.trainer.train`` does:
@@ -21,19 +23,35 @@ SoftmaxWithLoss refuses NaN/inf scores), stops the run with status "diverged".
 """
 import copy
 import inspect
-import re
 
 import numpy as np
 
-from harness.runners.architecture import layer_names
+from harness.runners.architecture import layer_names, param_layers
 from harness.runners.plan import check_initial_weights
 from harness.runners.record import Diverged, RunRecorder, drive
 
-# The book's parameter name prefix -> (layer name prefix, the layer's gradient attribute).
-GRADIENT_OF = {"W": ("Affine", "dW"), "b": ("Affine", "db"), "gamma": ("BatchNorm", "dgamma"),
-               "beta": ("BatchNorm", "dbeta")}
 NET_CLASS = {"MultiLayerNet": "multi_layer_net.MultiLayerNet",
-             "MultiLayerNetExtend": "multi_layer_net_extend.MultiLayerNetExtend"}
+             "MultiLayerNetExtend": "multi_layer_net_extend.MultiLayerNetExtend",
+             "SimpleConvNet": "simple_convnet.SimpleConvNet", "DeepConvNet": "deep_convnet.DeepConvNet"}
+
+
+def constructor_arguments(plan, masks=None):
+    """The book constructor's keyword arguments for the plan's network (those the class takes are
+    passed, see ``_accepted``)."""
+    net = plan.experiment.network
+    common = dict(output_size=net["output_size"], weight_init_std=net["weight_init_std"],
+                  rng=np.random.default_rng(0), dtype=plan.dtype)
+    if net["kind"] == "SimpleConvNet":
+        return dict(input_dim=tuple(net["input_dim"]), conv_param=dict(net["conv_param"]),
+                    hidden_size=net["hidden_size"], **common)
+    if net["kind"] == "DeepConvNet":
+        return dict(input_dim=tuple(net["input_dim"]), hidden_size=net["hidden_size"],
+                    dropout_ratio=net["dropout_ratio"], dropout_rng=masks.generator, **common)
+    wanted = dict(input_size=net["input_size"], hidden_size_list=net["hidden_size_list"],
+                  activation=net["activation"], **common)
+    if net["kind"] == "MultiLayerNetExtend":
+        wanted["use_batchnorm"] = net["use_batchnorm"]
+    return wanted
 
 
 class NotDriveable(Exception):
@@ -51,18 +69,14 @@ def _implementation(impl):
     return load_implementation(impl)
 
 
-def build_network(plan, impl="reference"):
-    """The implementation's net for the plan's experiment, holding the plan's initial weights."""
+def build_network(plan, impl="reference", masks=None):
+    """The implementation's net for the plan's experiment, holding the plan's initial weights
+    (masks: the run's ``DropoutMasks``, for a net with dropout)."""
     implementation = _implementation(impl)
     net = plan.experiment.network
     dotted = NET_CLASS[net["kind"]]
     cls = _lookup(implementation, dotted, f"needed for {plan.experiment.name}")
-    wanted = dict(input_size=net["input_size"], hidden_size_list=net["hidden_size_list"],
-                  output_size=net["output_size"], activation=net["activation"],
-                  weight_init_std=net["weight_init_std"], rng=np.random.default_rng(0), dtype=plan.dtype)
-    if net["kind"] == "MultiLayerNetExtend":
-        wanted["use_batchnorm"] = net["use_batchnorm"]
-    accepted = _accepted(cls, wanted)
+    accepted = _accepted(cls, constructor_arguments(plan, masks))
     try:
         network = cls(**accepted)
     except Exception as exc:  # noqa: BLE001 - the user's constructor: its error is the reason
@@ -131,7 +145,7 @@ class Trainer:
     def __init__(self, plan, impl="reference"):
         self.plan = plan
         self.impl = _implementation(impl)
-        self.net = build_network(plan, self.impl)
+        self.net = build_network(plan, self.impl, plan.dropout_masks())
         self.optimizer = make_optimizer(plan.optimizer, self.impl)
         self.init_sha256 = check_initial_weights("numpy", plan.init_params, dict(self.net.params))
         self.optimizer_impl = f"{self.impl.name}.optimizer.{plan.optimizer['name']}"
@@ -151,7 +165,8 @@ class Trainer:
 
     def accuracy(self, which):
         x, t = (self.plan.x_train, self.plan.t_train) if which == "train" else (self.plan.x_test, self.plan.t_test)
-        return float(self.net.accuracy(x, t))
+        keep = self.plan.eval_slice(which)
+        return float(self.net.accuracy(x[keep], t[keep]))
 
     def params(self):
         return {k: np.array(v, copy=True) for k, v in self.net.params.items()}
@@ -163,7 +178,10 @@ class Trainer:
     def trace(self, x, t):
         """One forward and backward pass at the current weights (see ``harness.runners.architecture``),
         on a copy of the net so no state (batch-norm running statistics) changes. None where the
-        net is not the book's layered kind (no ``layers`` dict of layer objects to step through)."""
+        net is not the book's layered kind (no ``layers`` dict or list of layer objects to step
+        through), or has dropout (a trace would draw masks the other frameworks do not see)."""
+        if any(kind == "dropout" for _, kind in layer_names(self.plan.experiment.network)):
+            return None
         try:
             return self._trace(copy.deepcopy(self.net), x, t)
         except (KeyError, AttributeError, TypeError):  # not the book's layer names or attributes
@@ -173,11 +191,12 @@ class Trainer:
         layers = getattr(net, "layers", None)
         last = getattr(net, "last_layer", None) or getattr(net, "lastLayer", None)
         names = layer_names(self.plan.experiment.network)
-        if not hasattr(layers, "values") or last is None or len(layers) != len(names):
+        layer_list = list(layers.values()) if hasattr(layers, "values") else layers
+        if not isinstance(layer_list, list) or last is None or len(layer_list) != len(names):
             return None
         out, h = {}, x
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for (name, kind), layer in zip(names, layers.values()):
+            for (name, kind), layer in zip(names, layer_list):
                 if kind == "batchnorm":
                     h_in = h.reshape(h.shape[0], -1)
                     h = layer.forward(h, True)
@@ -188,13 +207,12 @@ class Trainer:
             last.forward(h, t)
             out["softmax"] = np.array(last.y, copy=True)
             dout = last.backward(1)
-            for (name, _), layer in zip(reversed(names), reversed(list(layers.values()))):
+            for (name, _), layer in zip(reversed(names), reversed(layer_list)):
                 out[f"d{name}"] = np.array(dout, copy=True)
                 dout = layer.backward(dout)
-        for key in net.params:
-            prefix, idx = re.fullmatch(r"(W|b|gamma|beta)(\d+)", key).groups()
-            layer_name, attr = GRADIENT_OF[prefix]
-            out[f"grad {key}"] = np.array(getattr(layers[f"{layer_name}{idx}"], attr), copy=True)
+        by_name = dict(zip((n for n, _ in names), layer_list))
+        for key, (layer_name, attr) in param_layers(self.plan.experiment.network).items():
+            out[f"grad {key}"] = np.array(getattr(by_name[layer_name], attr), copy=True)
         return out
 
 

@@ -15,8 +15,11 @@ first batches.
 import hashlib
 from dataclasses import dataclass, field, replace
 
+import math
+
 import numpy as np
 
+from harness.runners.architecture import dropout_shapes, input_shape, param_shapes
 from reference.init import init_weight
 from reference.trainer import sample_batches
 
@@ -58,22 +61,61 @@ class RunPlan:
         return self.optimizer["lr"]
 
     def evaluates_at(self, i):
-        """True where the reference trainer records accuracies (i % iter_per_epoch == 0), and, for a
-        cut schedule, at its last iteration: a cut run's final accuracy is measured where it ends,
-        not at iteration 0 of a run shorter than an epoch."""
-        return i % self.iter_per_epoch == 0 or (self.cut and i == self.iters - 1)
+        """True where the reference trainer records accuracies (i % iter_per_epoch == 0, or every
+        ``schedule.eval_every`` iterations where the experiment says so), and, for a cut schedule, at
+        its last iteration: a cut run's final accuracy is measured where it ends, not at iteration 0
+        of a run shorter than an epoch."""
+        every = self.experiment.schedule.get("eval_every", self.iter_per_epoch)
+        return i % every == 0 or (self.cut and i == self.iters - 1)
+
+    def eval_slice(self, which):
+        """The samples of the "train" or "test" set accuracies are measured on: all, or
+        ``schedule.eval_size`` of them evenly spaced through the set (every k-th, from the first;
+        the data sets keep their samples in class order, so the first N would be few classes)."""
+        total = (self.x_train if which == "train" else self.x_test).shape[0]
+        size = self.experiment.schedule.get("eval_size")
+        if size is None or size >= total:
+            return slice(None)
+        step = total // size
+        return slice(0, step * size, step)
+
+    def dropout_masks(self):
+        """A fresh source of the run's dropout masks (the same sequence in every framework), or
+        None for a net without dropout. ``source.generator`` is the Generator the book's
+        ``Dropout(rng=...)`` draws from (``rng.random(shape) > ratio``); ``source.step()`` gives,
+        in the same order, the masks of one iteration: the gradient pass's, then the post-update
+        loss pass's (the book's loss runs in training mode)."""
+        shapes = dropout_shapes(self.experiment.network, self.batch_size)
+        return DropoutMasks(self.seed, shapes, self.experiment.network.get("dropout_ratio")) if shapes else None
+
+
+class DropoutMasks:
+    """The dropout masks of a run, drawn from the third Generator spawned from SeedSequence(seed)
+    (the first two draw the weights and the batches)."""
+
+    def __init__(self, seed, shapes, ratio):
+        self.generator = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
+        self.shapes, self.ratio = shapes, ratio
+
+    def step(self):
+        """[masks of the gradient pass..., masks of the loss pass...] as bool arrays."""
+        return [self.generator.random(shape) > self.ratio for _ in range(2) for shape in self.shapes]
 
 
 def make_plan(experiment, data, dtype="float64", seed=0, iters=None):
     """The shared plan. data: ((x_train, t_train), (x_test, t_test)) as the loaders return them
-    (images (N, 784), labels (N,)); iters: cut the schedule to its first ``iters`` iterations."""
+    (images (N, 784), labels (N,)); a convolutional net gets them as (N, C, H, W) (its
+    ``input_dim``); iters: cut the schedule to its first ``iters`` iterations."""
     validate_data(experiment, data, dtype)
     (x_train, t_train), (x_test, t_test) = data
+    shape = input_shape(experiment.network)
     init_params, batch_indices, notes = draws(experiment, x_train.shape[0], dtype, seed, iters)
     cut = iters is not None and iters < draws(experiment, x_train.shape[0], dtype, seed)[1].shape[0]
     return RunPlan(experiment=experiment, dtype=dtype, seed=seed, cut=cut,
-                   x_train=np.ascontiguousarray(x_train, dtype=dtype), t_train=t_train.astype(np.int64),
-                   x_test=np.ascontiguousarray(x_test, dtype=dtype), t_test=t_test.astype(np.int64),
+                   x_train=np.ascontiguousarray(x_train.reshape(-1, *shape), dtype=dtype),
+                   t_train=t_train.astype(np.int64),
+                   x_test=np.ascontiguousarray(x_test.reshape(-1, *shape), dtype=dtype),
+                   t_test=t_test.astype(np.int64),
                    init_params=init_params, batch_indices=batch_indices,
                    optimizer=dict(experiment.optimizer), notes=notes)
 
@@ -83,10 +125,10 @@ def validate_data(experiment, data, dtype):
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     (x_train, t_train), _ = data
-    net = experiment.network
-    if x_train.ndim != 2 or x_train.shape[1] != net["input_size"]:
+    size = math.prod(input_shape(experiment.network))
+    if x_train.ndim != 2 or x_train.shape[1] != size:
         raise ValueError(f"{experiment.name}: training images have shape {x_train.shape}, "
-                         f"the network wants (N, {net['input_size']})")
+                         f"the network wants (N, {size})")
     if t_train.ndim != 1 or t_train.shape[0] != x_train.shape[0]:
         raise ValueError(f"{experiment.name}: labels must be (N,) ints matching {x_train.shape}, got {t_train.shape}")
 
@@ -106,18 +148,12 @@ def draws(experiment, train_size, dtype, seed, iters=None):
 
 
 def initial_params(net, rng, dtype):
-    """W1, b1, ..., W{L}, b{L} (then gamma{k}, beta{k} with batch norm), drawn in the order the
-    book's MultiLayerNet draws them, by ``reference.init.init_weight`` (float64 draw, cast)."""
-    sizes = [net["input_size"], *net["hidden_size_list"], net["output_size"]]
-    params = {}
-    for idx in range(1, len(sizes)):
-        params[f"W{idx}"] = init_weight(net["weight_init_std"], (sizes[idx - 1], sizes[idx]), rng, dtype=dtype)
-        params[f"b{idx}"] = np.zeros(sizes[idx], dtype=dtype)
-    if net.get("use_batchnorm"):
-        for idx, size in enumerate(net["hidden_size_list"], start=1):
-            params[f"gamma{idx}"] = np.ones(size, dtype=dtype)
-            params[f"beta{idx}"] = np.zeros(size, dtype=dtype)
-    return params
+    """The parameters in the book's key order (W1, b1, ..., then gamma{k}, beta{k} with batch
+    norm; ``harness.runners.architecture.param_shapes``), each W drawn in that order, as the
+    book's nets draw them, by ``reference.init.init_weight`` (float64 draw, cast)."""
+    fill = {"zeros": np.zeros, "ones": np.ones}
+    return {key: init_weight(net["weight_init_std"], shape, rng, dtype=dtype) if how == "weight"
+            else fill[how](shape, dtype=dtype) for key, shape, how in param_shapes(net)}
 
 
 def schedule(sched, train_size, rng):

@@ -10,11 +10,13 @@ A run result is a plain JSON-able dict (see ``RunRecorder.result``)::
     wall_s (whole loop), eval_s (accuracy evaluations), train_s = wall_s - eval_s,
     time_per_iter_s: the median step time after the warm-up (``step_timing``), with
     time_per_iter_p10_s / time_per_iter_p90_s (the spread) and warmup_iters (steps left out)
+    first_iter_s (the first step: a compiled step's tracing and compile happen here)
 
 A non-finite loss stops the run: status "diverged", the message names the iteration and the
 value, and the curves recorded so far are kept.
 """
 import math
+import statistics
 import time
 
 
@@ -100,6 +102,7 @@ class RunRecorder:
             "time_per_iter_p10_s": timing["p10"],
             "time_per_iter_p90_s": timing["p90"],
             "warmup_iters": timing["warmup"],
+            "first_iter_s": self.step_s[0] if self.step_s else None,
         }
 
 

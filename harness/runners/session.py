@@ -256,9 +256,10 @@ def _schedule_length(spec):
 
 
 def _width(experiment):
+    from harness.runners.architecture import multiply_adds
+
     net = experiment.network
-    sizes = [net["input_size"], *net["hidden_size_list"], net["output_size"]]
-    return sum(a * b for a, b in zip(sizes, sizes[1:])) / 39_200 * (1.5 if net.get("use_batchnorm") else 1.0)
+    return multiply_adds(net) / 39_200 * (1.5 if net.get("use_batchnorm") else 1.0)
 
 
 def _assemble(s, runs):

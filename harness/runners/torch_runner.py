@@ -10,6 +10,11 @@ Net: ``nn.Sequential`` of ``Linear`` (weight = W.T), [``BookBatchNorm``], activa
     optimizer.step()                                    # the book's rule (parity optimizers)
     loss = -sum(log(softmax(net(x_batch))[t] + 1e-7)) / N   # eval mode, after the update
 
+The convolutional nets (``harness.runners.architecture.layers``): ``Conv2d`` (weight = W, OIHW as
+the book's), ``ReLU``, ``MaxPool2d(2, 2)``, ``BookAffine`` (flatten + ``Linear``), and for
+DeepConvNet ``InjectedDropout`` holding the plan's masks (``RunPlan.dropout_masks``); their loss
+after the update runs in training mode (dropout on, fresh masks), as the book's ``loss``.
+
 NOTE: the gradient comes from F.cross_entropy, not from the recorded loss: the book's backward,
 (y - t) / N, is the exact gradient of the loss WITHOUT the 1e-7, and autograd of the loss with
 the 1e-7 would differ from it by about 1e-7 / y_t.
@@ -67,6 +72,61 @@ def build_network(plan, device="cpu"):
     return torch.nn.Sequential(*modules), params
 
 
+def _conv_modules(torch):
+    class BookAffine(torch.nn.Linear):
+        """Linear on the input flattened to (N, -1), as the book's Affine."""
+
+        def forward(self, x):
+            return super().forward(x.reshape(x.shape[0], -1))
+
+    class InjectedDropout(torch.nn.Module):
+        """The book's dropout with a given mask: train x * mask, eval x * (1 - ratio)."""
+
+        def __init__(self, ratio):
+            super().__init__()
+            self.ratio, self.mask = ratio, None
+
+        def forward(self, x):
+            return x * self.mask if self.training else x * (1.0 - self.ratio)
+
+    return BookAffine, InjectedDropout
+
+
+def build_conv_network(plan, device="cpu"):
+    """(nn.Sequential, {book key: (tensor, to_book)}, [InjectedDropout]) for a convolutional net,
+    one module per layer of ``harness.runners.architecture.layers``, with the plan's weights."""
+    from harness.runners.architecture import layers
+
+    torch = _torch()
+    BookAffine, InjectedDropout = _conv_modules(torch)
+    dtype = getattr(torch, plan.dtype)
+    modules, params, dropouts = [], {}, []
+    for spec in layers(plan.experiment.network):
+        kind = spec["kind"]
+        if kind == "conv":
+            fn, c, fh, fw = spec["shape"]
+            module = torch.nn.Conv2d(c, fn, (fh, fw), stride=spec["stride"], padding=spec["pad"], dtype=dtype,
+                                     device=device)
+            weight, to_book = plan.init_params[spec["W"]], None
+        elif kind == "affine":
+            module = BookAffine(*spec["shape"], dtype=dtype, device=device)
+            weight, to_book = plan.init_params[spec["W"]].T, np.transpose
+        elif kind == "relu":
+            module = torch.nn.ReLU()
+        elif kind == "pool":
+            module = torch.nn.MaxPool2d(2, stride=2)
+        else:
+            module = InjectedDropout(spec["ratio"])
+            dropouts.append(module)
+        if "W" in spec:
+            with torch.no_grad():
+                module.weight.copy_(torch.as_tensor(np.ascontiguousarray(weight), device=device))
+                module.bias.copy_(torch.as_tensor(plan.init_params[spec["b"]], device=device))
+            params[spec["W"]], params[spec["b"]] = (module.weight, to_book), (module.bias, None)
+        modules.append(module)
+    return torch.nn.Sequential(*modules), params, dropouts
+
+
 def read_back(params):
     """The framework's parameters as NumPy arrays in the book's layout."""
     out = {}
@@ -102,7 +162,14 @@ class Trainer:
         torch = _torch()
         self.torch, self.plan, self.device = torch, plan, device
         self.backend = f"torch {torch.__version__} ({device}, eager)"
-        self.model, self.param_map = build_network(plan, device)
+        from harness.runners.architecture import is_conv
+
+        self.conv = is_conv(plan.experiment.network)
+        self.dropouts, self.masks = [], plan.dropout_masks()
+        if self.conv:
+            self.model, self.param_map, self.dropouts = build_conv_network(plan, device)
+        else:
+            self.model, self.param_map = build_network(plan, device)
         self.init_sha256 = check_initial_weights("torch", plan.init_params, read_back(self.param_map))
         self.optimizer, self.optimizer_impl = make_optimizer(plan.optimizer, [p for p, _ in self.param_map.values()])
         as_tensor = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
@@ -116,17 +183,35 @@ class Trainer:
         torch, model = self.torch, self.model
         idx = torch.as_tensor(batch_mask, device=self.device)
         x, t = self.x_train.index_select(0, idx), self.t_train.index_select(0, idx)
+        gradient_masks, loss_masks = self._draw_masks()
+        self._set_masks(gradient_masks)
         self.optimizer.zero_grad(set_to_none=True)
         F.cross_entropy(model(x), t).backward()
         self.optimizer.step()
         with torch.no_grad():
-            model.eval()
+            self._set_masks(loss_masks)
+            if not self.conv:  # the MLPs' loss in eval mode (batch norm); the conv nets' in training mode
+                model.eval()
             y = torch.softmax(model(x), dim=1)
             model.train()
             return (-torch.log(y.gather(1, t.reshape(-1, 1)).squeeze(1) + 1e-7).sum() / t.shape[0]).item()
 
+    def _draw_masks(self):
+        """(the gradient pass's dropout masks, the loss pass's) as tensors, ([], []) without dropout."""
+        if self.masks is None:
+            return [], []
+        drawn = [self.torch.as_tensor(m, device=self.device).to(getattr(self.torch, self.plan.dtype))
+                 for m in self.masks.step()]
+        return drawn[:len(self.dropouts)], drawn[len(self.dropouts):]
+
+    def _set_masks(self, masks):
+        for module, mask in zip(self.dropouts, masks):
+            module.mask = mask
+
     def accuracy(self, which):
         x, t = (self.x_train, self.t_train) if which == "train" else (self.x_test, self.t_test)
+        keep = self.plan.eval_slice(which)
+        x, t = x[keep], t[keep]
         with self.torch.no_grad():
             self.model.eval()
             hits = int((self.model(x).argmax(dim=1) == t).sum())
@@ -151,6 +236,8 @@ class Trainer:
 
         from harness.runners.architecture import layer_names
 
+        if self.dropouts:  # masks the other frameworks' traces would not draw
+            return None
         torch = self.torch
         model = copy.deepcopy(self.model)
         names_of = {id(p): n for n, p in self.model.named_parameters()}

@@ -47,6 +47,9 @@ class Plugin:
     environment: () -> {what: value} for the report's environment section (devices, threads,
         TF32 switches); the versions of ``versions`` are added to it.
     about: one line for the report.
+    layouts: the data formats its convolution and pooling layers take ("channels_first",
+        "channels_last"; ``parity.layouts``): its ``layers`` has ``convolution_<format>`` and
+        ``pooling_<format>`` for each, and the layout matrix's tests run those.
     """
     name: str
     order: int
@@ -58,7 +61,8 @@ class Plugin:
     preload: tuple = ()
     environment: Optional[Callable] = None
     about: str = ""
-    modules: dict = field(default_factory=lambda: {"layer": "layers", "function": "layers",
+    layouts: tuple = ()
+    modules: dict = field(default_factory=lambda: {"layer": "layers", "layout": "layers", "function": "layers",
                                                    "optimizer": "optimizers", "initializer": "initializers"})
 
     def module(self, kind):

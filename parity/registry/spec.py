@@ -23,7 +23,9 @@ class Component:
     reduction: length K of the longest sum behind a value, as an int or a function of the case
         (used to scale tolerances; see ``parity.tolerances``).
     tol: overrides {(dtype, check): Tol(rtol, atol, reason)}; each carries its reason.
-    config: the book's semantics as the frameworks must be told them (eps, momentum, ...).
+    config: the book's semantics as the frameworks must be told them (eps, momentum, ...);
+        ``builder_args``: keyword arguments every framework's builder takes for this row (the
+        layout matrix's padding and use_bias).
     note: one line for the report.
     known: known differences that no configuration removes, {(framework label, dtype, check):
         reason}; framework label as in records ("torch", "keras[torch]"). Such a check is
@@ -51,11 +53,15 @@ class Component:
     def known_reason(self, framework_label, dtype, check):
         """The reason this (framework, dtype, check) is a known difference, or None."""
         known = self.known_difference(framework_label, dtype, check)
-        return f"{known.reason} (catalogue {known.catalogue_id})" if known else None
+        if not known:
+            return None
+        return f"{known.reason} (catalogue {known.catalogue_id})" if known.catalogue_id else known.reason
 
     def known_difference(self, framework_label, dtype, check):
-        """The known difference (``parity.catalogue.derive.Known``: reason, catalogue_id) or None."""
-        return self.known.get((framework_label, str(dtype), check))
+        """The known difference (``parity.catalogue.derive.Known``: reason, catalogue_id) or None; a
+        key with framework "*" holds for every framework (a difference of the book's, not a framework's)."""
+        return (self.known.get((framework_label, str(dtype), check))
+                or self.known.get(("*", str(dtype), check)))
 
     def override(self, dtype, check):
         return self.tol.get((dtype, check))

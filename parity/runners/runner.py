@@ -126,7 +126,7 @@ def drive_framework(framework, row, arrays, hyper, dtype, device, ref, config=No
     build_arrays = {p: arrays[p] for p in params}
     if protocol == "dropout":
         build_arrays["mask"] = ref["mask"].astype(dtype)
-    cp = builder(build_arrays, hyper, dtype, device, **(config or {}))
+    cp = builder(build_arrays, hyper, dtype, device, **{**cfg.get("builder_args", {}), **(config or {})})
     xs = {n: arrays[n] for n in inputs}
     cs = {n: arrays[n] for n in constants}
     out = {}
@@ -140,7 +140,7 @@ def drive_framework(framework, row, arrays, hyper, dtype, device, ref, config=No
         fwd, gin, gparams = backend.grad(cp.grad_fn or cp.fn, xs, cp.params, arrays["dout"], cs, device=device)
         out["forward"] = backend.evaluate(cp.fn, xs, cs, device=device) if cp.grad_fn else fwd
         out.update({f"d{n}": g for n, g in gin.items()})
-        out.update({f"d{p}": cp.book_layout(p, gparams[p]) for p in params})
+        out.update({f"d{p}": cp.book_layout(p, gparams[p]) for p in params if p in cp.params})  # no bias: no db
         if cp.eval_fn is not None:
             out["eval_forward"] = backend.evaluate(cp.eval_fn, xs, device=device)
     elif protocol == "batchnorm":
@@ -212,7 +212,7 @@ def _apply_known(rec, row, fw_label):
     known = row.known_reason(fw_label, rec.dtype, rec.check)
     if known:
         rec.known_id = row.known_difference(fw_label, rec.dtype, rec.check).catalogue_id
-    if known and not rec.passed:
+    if known and not rec.passed:  # a failed comparison, or a counterpart that refused the case
         rec.status = "known"
         rec.message = f"known difference ({known}): {rec.message}"
     elif known:
@@ -321,8 +321,10 @@ def run(row, framework, dtype, impl="reference", device="cpu", config=None):
         try:
             got = drive_framework(framework, row, arrays, case.hyper, dtype, run_device, ref, config)
         except Exception as e:
-            records += _skipped(row, framework, dtype, base, f"{framework} counterpart raised "
-                                f"{type(e).__name__}: {e}", status="error", case_ids=(case_id,))
+            records += [_apply_known(r, row, label(framework, backend_name)) for r in
+                        _skipped(row, framework, dtype, base, f"{framework} counterpart raised "
+                                 f"{type(e).__name__}: {' '.join(str(e).split())[:400]}", status="error",
+                                 case_ids=(case_id,))]
             continue
         fw_label = label(framework, backend_name)
         for check in row.checks:

@@ -241,7 +241,7 @@ def parser(prog="python -m parity"):
                    "and numerical (default all; for a batch of submissions torch,numerical)")
     c.add_argument("--dtypes", default=None, help="comma list of float64, float32 (default both; batch: float64)")
     c.add_argument("--components", default="", help="comma list of registry names and net names (default: all)")
-    c.add_argument("--kinds", default="", help="comma list of layer, function, optimizer, initializer, net")
+    c.add_argument("--kinds", default="", help="comma list of layer, layout, function, optimizer, initializer, net (default: all but layout)")
     c.add_argument("--json", default="", metavar="FILE",
                    help="write the records to FILE as JSON ('-': standard output, the tables go to stderr)")
     c.add_argument("--timeout", type=float, default=300.0,

@@ -13,7 +13,7 @@ pytest.importorskip("optax", reason="optax is not installed")
 pytestmark = pytest.mark.jax
 
 from harness.compare_runs import LOSS_TOLERANCE, compare_curves  # noqa: E402
-from harness.experiment import experiment_names, load_experiment  # noqa: E402
+from harness.experiment import MLP_KINDS, experiment_names, load_experiment  # noqa: E402
 from harness.runners.numpy_runner import run_numpy  # noqa: E402
 from harness.runners.plan import Perturbation, make_plan  # noqa: E402
 from tests.harness.runs_support import mnist_5k  # noqa: E402
@@ -35,7 +35,7 @@ def _run_jax(plan):
     return run_jax(plan)
 
 
-@pytest.mark.parametrize("name", experiment_names())
+@pytest.mark.parametrize("name", experiment_names(MLP_KINDS))  # the conv nets: test_runs_convnets.py
 def test_float64_run_matches_reference(name):
     plan = _plan(name)
     ref, run = run_numpy(plan), _run_jax(plan)

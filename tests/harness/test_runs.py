@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from harness.compare_runs import LOSS_TOLERANCE
-from harness.experiment import experiment_names, load_experiment
+from harness.experiment import MLP_KINDS, experiment_names, load_experiment
 from harness.runners import run_experiment
 from harness.runners.plan import make_plan
 from tests.harness.runs_support import have_parity_optimizers, mnist_5k, need
@@ -36,7 +36,7 @@ def _skip_unmatched_optimizer(experiment, framework):
 
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
-@pytest.mark.parametrize("name", experiment_names())
+@pytest.mark.parametrize("name", experiment_names(MLP_KINDS))  # the conv nets: test_runs_convnets.py
 def test_float64_run_matches_reference(name, framework):
     need(framework)
     experiment = load_experiment(name)

@@ -9,13 +9,25 @@ GOOD = {"name": "x", "seed": {"id": "001"},
         "optimizer": {"name": "SGD", "lr": 0.1},
         "schedule": {"kind": "sample_batches", "batch_size": 100, "iters": 10}}
 
+CONV = {"kind": "SimpleConvNet", "input_dim": [1, 28, 28], "hidden_size": 10, "output_size": 10,
+        "conv_param": {"filter_num": 4, "filter_size": 5, "pad": 0, "stride": 1}, "weight_init_std": 0.01}
+
 EXPECTED = {"two_layer_sigmoid": ("001", [50]), "two_layer_relu": ("002", [50]),
             "three_layer_relu": ("002", [100, 50]), "three_layer_sigmoid": ("000", [50, 50]),
             "four_layer_bn_adam": ("004", [50, 100, 100]), "keras_sigmoid_adam": ("003", [50])}
 
 
+CONV_EXPECTED = {"simple_convnet": ("ch07", "SimpleConvNet"), "deep_convnet": ("ch08", "DeepConvNet")}
+
+
 def test_shipped_experiments():
-    assert set(experiment_names()) == set(EXPECTED)
+    assert set(experiment_names()) == set(EXPECTED) | set(CONV_EXPECTED)
+    for name, (seed, kind) in CONV_EXPECTED.items():
+        exp = load_experiment(name)
+        assert exp.seed_id == seed and exp.network["kind"] == kind and exp.optimizer["name"] == "Adam"
+    simple = load_experiment("simple_convnet").network  # the book's ch07 configuration
+    assert simple["conv_param"] == {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1}
+    assert (simple["hidden_size"], simple["weight_init_std"]) == (100, 0.01)
     for name, (seed, hidden) in EXPECTED.items():
         exp = load_experiment(name)
         assert exp.name == name and exp.seed_id == seed and exp.network["hidden_size_list"] == hidden
@@ -43,8 +55,16 @@ def _with(section, **change):
     ({**GOOD, "anchors": [{"seed": "1", "dataset": "cifar", "accuracy": 0.5}]}, "anchors\\[0\\].dataset"),
     ({**GOOD, "anchors": [{"seed": "1", "dataset": "mnist"}]}, "needs accuracy"),
     ({**GOOD, "extra": 1}, "unknown key"),
+    (_with("schedule", eval_size=0), "schedule.eval_size"),
+    ({**GOOD, "network": dict(CONV, conv_param={"filter_num": 4, "filter_size": 5, "pad": -1, "stride": 1})},
+     "conv_param.pad"),
+    ({**GOOD, "network": dict(CONV, input_dim=[28, 28])}, "input_dim"),
+    ({**GOOD, "network": dict(CONV, conv_param={"filter_num": 4, "filter_size": 29, "pad": 0, "stride": 1})},
+     "too small"),
+    ({**GOOD, "network": dict(CONV, activation="relu")}, "unknown key.*network.activation"),
 ], ids=["activation", "empty-hidden", "init", "batchnorm-kind", "optimizer", "optimizer-key", "lr",
-        "schedule-kind", "iters", "anchor-dataset", "anchor-accuracy", "top-key"])
+        "schedule-kind", "iters", "anchor-dataset", "anchor-accuracy", "top-key", "eval-size",
+        "conv-pad", "conv-input-dim", "conv-too-small", "conv-unknown-key"])
 def test_bad_experiment_names_the_key(raw, match):
     with pytest.raises(ValueError, match=match):
         parse_experiment(raw, "bad.toml")

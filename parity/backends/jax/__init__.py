@@ -14,7 +14,7 @@ def _environment():
 
 
 PLUGIN = Plugin("jax", 3, ("jax", "flax", "optax"), preload=("jax", "flax.nnx", "optax"), versions=("jax", "flax", "optax"), environment=_environment,
-                about="JAX with Flax NNX and optax, jax.vjp")
+                layouts=("channels_last",), about="JAX with Flax NNX and optax, jax.vjp")
 
 
 def configure():

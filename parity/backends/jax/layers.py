@@ -332,3 +332,37 @@ def cross_entropy_error(arrays, hyper, dtype, device="cpu"):
 def sum_squared_error(arrays, hyper, dtype, device="cpu"):
     """sum(optax.l2_loss(y, t)) = 0.5 * sum((y - t)^2) (``l2_loss`` carries the 0.5; ``squared_error`` does not)."""
     return Counterpart(fn=lambda y, t: jnp.sum(optax.l2_loss(y, t)))
+
+
+# --- the layout matrix (parity.registry.layouts): nnx.Conv / nnx.max_pool as users write them ----
+# Flax's convolution and pooling take NHWC only (no data-format argument): channels_last alone.
+
+_FLAX_PADDING = {"same": "SAME", "valid": "VALID"}
+
+
+def _flax_padding(padding):
+    return ((padding, padding), (padding, padding)) if isinstance(padding, int) else _FLAX_PADDING[padding]
+
+
+def convolution_channels_last(arrays, hyper, dtype, device="cpu", padding="valid", use_bias=True):
+    """nnx.Conv(padding="SAME" / "VALID" / ((p, p), (p, p)), use_bias=...), kernel HWIO, NHWC."""
+    W = arrays["W"]
+    FN, C, FH, FW = W.shape
+    dt = _dtype(dtype)
+    conv = nnx.Conv(C, FN, (FH, FW), strides=hyper.get("stride", 1), padding=_flax_padding(padding),
+                    use_bias=use_bias, dtype=dt, param_dtype=dt, precision=HIGHEST, rngs=nnx.Rngs(0))
+    conv.kernel[...] = tensor(W.transpose(2, 3, 1, 0), device)
+    params = {"W": conv.kernel}
+    if use_bias:
+        conv.bias[...] = tensor(arrays["b"], device)
+        params["b"] = conv.bias
+    return Counterpart(fn=Bound(lambda m, x: _nhwc_to_nchw(m(_nchw_to_nhwc(x))), conv), params=params,
+                       to_book={"W": lambda g: g.transpose(3, 2, 0, 1)}, stored=_stored(conv, **params), module=conv)
+
+
+def pooling_channels_last(arrays, hyper, dtype, device="cpu", padding="valid"):
+    """nnx.max_pool(padding="SAME" / "VALID" / pairs) on NHWC (its padding value is -inf)."""
+    window = (hyper["pool_h"], hyper["pool_w"])
+    stride = hyper.get("stride", 2)
+    return Counterpart(fn=lambda x: _nhwc_to_nchw(nnx.max_pool(_nchw_to_nhwc(x), window, strides=(stride, stride),
+                                                               padding=_flax_padding(padding))))

@@ -46,7 +46,7 @@ def _environment():
 
 
 PLUGIN = Plugin("keras", 2, ("keras",), variant=backend_name, requirement=_backend_installed,
-                preload=("keras",), versions=("keras", "tensorflow"), environment=_environment, about="Keras 3 on the backend KERAS_BACKEND selects")
+                preload=("keras",), versions=("keras", "tensorflow"), environment=_environment, layouts=("channels_first", "channels_last"), about="Keras 3 on the backend KERAS_BACKEND selects")
 
 
 def load_keras():

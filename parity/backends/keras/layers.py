@@ -307,3 +307,68 @@ def cross_entropy_error(arrays, hyper, dtype, device="cpu", form="book", loss_dt
 
 def sum_squared_error(arrays, hyper, dtype, device="cpu"):
     return Counterpart(fn=lambda y, t: 0.5 * ops.sum(ops.square(y - t)))
+
+
+# --- the layout matrix (parity.registry.layouts): Conv2D / MaxPooling2D as users write them ------
+# data_format "channels_first" takes the book's NCHW as it is, "channels_last" gets it transposed
+# to NHWC and back; the kernel is HWIO in both (Keras' kernel layout does not follow data_format).
+# padding "same" / "valid" is Keras' own argument; an int is ZeroPadding2D(int) then "valid".
+
+_TO_FORMAT = {"channels_first": (lambda x: x, lambda y: y), "channels_last": (_nchw_to_nhwc, _nhwc_to_nchw)}
+
+
+def _keras_padding(padding, data_format, dtype):
+    """(the layer's padding argument, a ZeroPadding2D in front of it or None). NOTE: the
+    ZeroPadding2D needs dtype= too: a layer without it casts float64 input to float32."""
+    if isinstance(padding, int):
+        return "valid", keras.layers.ZeroPadding2D(padding, data_format=data_format, dtype=dtype)
+    return padding, None
+
+
+def _conv_in_format(data_format):
+    def build(arrays, hyper, dtype, device="cpu", padding="valid", use_bias=True):
+        W = arrays["W"]
+        FN, C, FH, FW = W.shape
+        mode, zero_pad = _keras_padding(padding, data_format, dtype)
+        conv = keras.layers.Conv2D(FN, (FH, FW), strides=hyper.get("stride", 1), padding=mode,
+                                   data_format=data_format, use_bias=use_bias, dtype=dtype)
+        conv.build((None, C, None, None) if data_format == "channels_first" else (None, None, None, C))
+        conv.kernel.assign(W.transpose(2, 3, 1, 0))
+        params = {"W": conv.kernel}
+        if use_bias:
+            conv.bias.assign(arrays["b"])
+            params["b"] = conv.bias
+        into, back = _TO_FORMAT[data_format]
+
+        def fn(x):
+            h = into(x)
+            return back(conv(zero_pad(h) if zero_pad is not None else h))
+
+        return Counterpart(fn=fn, params=params, to_book={"W": lambda g: g.transpose(3, 2, 0, 1)},
+                           stored=_stored(conv, **params), module=conv)
+    build.__name__ = f"convolution_{data_format}"
+    build.__doc__ = f"Conv2D(data_format={data_format!r}, padding=..., use_bias=...), kernel HWIO."
+    return build
+
+
+def _pool_in_format(data_format):
+    def build(arrays, hyper, dtype, device="cpu", padding="valid"):
+        mode, zero_pad = _keras_padding(padding, data_format, dtype)
+        pool = keras.layers.MaxPooling2D((hyper["pool_h"], hyper["pool_w"]), strides=hyper.get("stride", 2),
+                                         padding=mode, data_format=data_format, dtype=dtype)
+        into, back = _TO_FORMAT[data_format]
+
+        def fn(x):
+            h = into(x)
+            return back(pool(zero_pad(h) if zero_pad is not None else h))
+
+        return Counterpart(fn=fn, stored=_stored(pool), module=pool)
+    build.__name__ = f"pooling_{data_format}"
+    build.__doc__ = f"MaxPooling2D(data_format={data_format!r}, padding=...)."
+    return build
+
+
+convolution_channels_first = _conv_in_format("channels_first")
+convolution_channels_last = _conv_in_format("channels_last")
+pooling_channels_first = _pool_in_format("channels_first")
+pooling_channels_last = _pool_in_format("channels_last")

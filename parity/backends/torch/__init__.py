@@ -23,4 +23,4 @@ def _environment():
 
 
 PLUGIN = Plugin("torch", 1, ("torch",), requirement=_device, devices=("cpu", "cuda"), preload=("torch", "parity.backends.torch.layers"), versions=("torch",), environment=_environment,
-                about="PyTorch, eager, torch.autograd")
+                layouts=("channels_first",), about="PyTorch, eager, torch.autograd")

@@ -326,3 +326,29 @@ def sum_squared_error(arrays, hyper, dtype, device="cpu"):
 
 def identity_function(arrays, hyper, dtype, device="cpu"):
     return Counterpart(fn=torch.nn.Identity())
+
+
+# --- the layout matrix (parity.registry.layouts): torch's own padding arguments, NCHW only ------
+
+def convolution_channels_first(arrays, hyper, dtype, device="cpu", padding="valid", use_bias=True):
+    """nn.Conv2d(padding=padding, bias=use_bias) as a user writes it: "same" / "valid" / an int
+    (zeros on each side); NCHW / OIHW like the book, so nothing is transposed."""
+    W = arrays["W"]
+    FN, C, FH, FW = W.shape
+    conv = torch.nn.Conv2d(C, FN, (FH, FW), stride=hyper.get("stride", 1), padding=padding, bias=use_bias,
+                           dtype=_dtype(dtype), device=device)
+    params = {"W": conv.weight}
+    with torch.no_grad():
+        conv.weight.copy_(tensor(W, device))
+        if use_bias:
+            conv.bias.copy_(tensor(arrays["b"], device))
+            params["b"] = conv.bias
+    return Counterpart(fn=conv, params=params, stored=_stored(**params), module=conv)
+
+
+def pooling_channels_first(arrays, hyper, dtype, device="cpu", padding="valid"):
+    """F.max_pool2d with torch's own padding argument ("valid" is padding 0; torch has no "same")."""
+    kernel = (hyper["pool_h"], hyper["pool_w"])
+    stride = hyper.get("stride", 2)
+    torch_padding = {"valid": 0}.get(padding, padding)
+    return Counterpart(fn=lambda x: F.max_pool2d(x, kernel, stride=stride, padding=torch_padding))

@@ -273,9 +273,10 @@ def collect_catalogue(options):
     ``parity.catalogue.measure.measure_all``'s rows); a framework that cannot run here gets its
     rows as "skipped" with the reason."""
     from parity.backends import plugin
-    from parity.catalogue.measure import measure_all
+    from parity.catalogue.measure import ids_for, measure_all
 
-    return [dict(row) for row in measure_all(frameworks=tuple(f for f in options.frameworks if f in plugin.names()))]
+    return [dict(row) for row in measure_all(frameworks=tuple(f for f in options.frameworks if f in plugin.names()),
+                                             ids=ids_for(options.components))]
 
 
 def _progress(items, enabled, desc, unit):

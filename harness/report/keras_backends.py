@@ -79,13 +79,14 @@ def main(argv=None):
         raise SystemExit(f"set KERAS_BACKEND={args.backend} before starting this process (Keras reads it on import)")
     from parity import numerics
     from parity.api import run_records
-    from parity.catalogue.measure import measure_all
+    from parity.catalogue.measure import ids_for, measure_all
     from parity.frameworks import missing_reason
 
     numerics.configure(tf32=False)
     components = args.components.split(",") if args.components else None
     records = run_records(args.impl, ("keras",), tuple(args.dtypes.split(",")), components)
-    catalogue = measure_all(frameworks=("keras",)) if missing_reason("keras") is None else []
+    catalogue = (measure_all(frameworks=("keras",), ids=ids_for(components)) if missing_reason("keras") is None
+                 else [])
     Path(args.out).write_text(json.dumps({"schema": SCHEMA, "records": [asdict(r) for r in records],
                                           "catalogue": [dict(r) for r in catalogue]}, default=str))
     return 0

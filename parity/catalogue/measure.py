@@ -173,6 +173,14 @@ def measure_all(frameworks=None, ids=None, table=ROWS):
     return [evaluate(r, fw) for r, fw in entries(frameworks, ids, table)]
 
 
+def ids_for(components, table=ROWS):
+    """The ids of the rows about ``components`` (registry names), or None (every row) for None: the
+    report measures the rows of the components it checks."""
+    if not components:
+        return None
+    return [row.id for row in table if row.component in set(components)]
+
+
 def audit(frameworks=None, table=ROWS):
     """Measure every row; return the ones that do not hold any more (``BAD`` statuses) and warn
     about each stale one."""

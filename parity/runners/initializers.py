@@ -19,6 +19,7 @@ With the seeds fixed the outcome is deterministic. Each Record holds the statist
 """
 from dataclasses import dataclass
 import importlib
+import json
 import math
 
 import numpy as np
@@ -241,7 +242,7 @@ def run(row, framework, dtype, impl=None, device="cpu", config=None):
     if plugin.has(framework, row) is None:
         return [Record(check=c, passed=False, status="missing", message=f"{row.name}: no {framework} counterpart. {row.note}",
                        **base) for c in row.checks]
-    base.update(backend=plugin.variant(framework), versions=str(versions()))
+    base.update(backend=plugin.variant(framework), versions=json.dumps(versions()))
     builder = (config or {}).get("builder")
     level = alpha()
     records = []

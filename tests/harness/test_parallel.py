@@ -19,7 +19,7 @@ from tests.harness.runs_support import mnist_5k, need
 ROOT = Path(__file__).resolve().parents[2]
 # What legitimately differs between two runs of the same work: clocks, the command line, where it ran.
 VOLATILE = {"durations", "created", "command", "wall_s", "eval_s", "train_s", "time_per_iter_s", "seconds",
-            "time_per_iter_p10_s", "time_per_iter_p90_s",
+            "time_per_iter_p10_s", "time_per_iter_p90_s", "first_iter_s",
             "options", "python_executable", "environment", "threads", "jobs"}
 
 

@@ -153,11 +153,24 @@ def test_registry_known_differences_come_from_the_table():
     from parity.registry import COMPONENTS
 
     for reg in COMPONENTS:
+        if reg.kind == "layout":  # the layout matrix's refusals and shapes: parity.layouts (linked rows below)
+            continue
         derived = {k: v for k, v in derive.known_for(reg.name).items() if k[2] in reg.checks}
         assert reg.known == derived, reg.name
     assert ("keras[torch]", "float64", "dW") in get("Affine").known
     assert ("keras[tensorflow]", "float32", "params") in get("AdaGrad").known
     assert not get("Adam-weight-decay").known  # the keras driver couples the decay as the book does
+
+
+def test_layout_known_differences_link_to_rows_that_exist():
+    """A layout row's known difference names a table row only where the table measures it, and that
+    row exists (the refusals have none)."""
+    from parity.registry import COMPONENTS
+
+    ids = {row.id for row in table.ROWS}
+    linked = {k.catalogue_id for reg in COMPONENTS if reg.kind == "layout" for k in reg.known.values()}
+    assert {"padding-same-stride2", "pooling-pad-value"} <= linked
+    assert linked - {""} <= ids
 
 
 def test_a_residual_under_a_non_default_fix_is_not_a_registry_known_difference():

@@ -97,7 +97,7 @@ def test_assert_matches_passes_a_right_component_and_names_a_wrong_one(tmp_path)
                        framework="torch", dtypes="float64")
     text = str(caught.value)
     assert "does not match BatchNormalization-train against torch" in text and "MISMATCH" in text
-    assert "diagnosis: matches torch default, not the book: bn-epsilon" in text
+    assert "diagnosis: matches torch and jax default, not the book: bn-epsilon" in text
     with pytest.raises(ValueError, match="unknown component 'Afine'"):
         assert_matches(right.lookup("layers.Affine").obj, "Afine")
 

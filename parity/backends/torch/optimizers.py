@@ -36,7 +36,19 @@ BOOK_EPS = book.EPS
 BOOK_OPTIMIZERS = book.OPTIMIZERS
 
 
-class BookAdam(torch.optim.Adam):
+class _BookEpsilonPerStep:
+    """Mixin for torch's Adam family: before each step, count it and set each group's eps to
+    1e-7 / sqrt(1 - beta2^t) (see BookAdam), ``book_iter`` counting the steps."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        self.book_iter += 1
+        for group in self.param_groups:
+            group["eps"] = BOOK_EPS / math.sqrt(1.0 - group["betas"][1] ** self.book_iter)
+        return super().step(closure)
+
+
+class BookAdam(_BookEpsilonPerStep, torch.optim.Adam):
     """torch.optim.Adam stepping exactly as the book's Adam.
 
     torch:  p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
@@ -53,18 +65,6 @@ class BookAdam(torch.optim.Adam):
         super().__init__(params, lr=lr, betas=betas, eps=BOOK_EPS, weight_decay=weight_decay)
         self.book_iter = 0
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        _book_eps_before_step(self)
-        return super().step(closure)
-
-
-def _book_eps_before_step(opt):
-    """Count the step and set each group's eps to 1e-7 / sqrt(1 - beta2^t) (see BookAdam)."""
-    opt.book_iter += 1
-    for group in opt.param_groups:
-        group["eps"] = BOOK_EPS / math.sqrt(1.0 - group["betas"][1] ** opt.book_iter)
-
 
 def _groups(parameters, weight_decay_lambda, no_decay):
     """torch param groups: decayed tensors with weight_decay=lambda, ``no_decay`` ones with 0."""
@@ -80,18 +80,13 @@ def _groups(parameters, weight_decay_lambda, no_decay):
     return groups
 
 
-class BookAdamW(torch.optim.AdamW):
+class BookAdamW(_BookEpsilonPerStep, torch.optim.AdamW):
     """torch.optim.AdamW with BookAdam's per-step epsilon (so that a comparison with the book shows
     the decoupled decay alone)."""
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), weight_decay=0.01):
         super().__init__(params, lr=lr, betas=betas, eps=BOOK_EPS, weight_decay=weight_decay)
         self.book_iter = 0
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        _book_eps_before_step(self)
-        return super().step(closure)
 
 
 def _book_config(name, h):

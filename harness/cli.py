@@ -206,11 +206,16 @@ def summary_passed(summary):
 
 
 def format_table(results, experiment, dataset_name):
+    """The comparison table of run_experiment results (one block per seed), as text. Runs whose
+    accuracy is at chance (``harness.report.document.at_chance``) say "agrees; untrained", not "ok"."""
     from harness.forensics.text import shared_events
+    from harness.report.document import CHANCE_FACTOR, at_chance
 
-    """The comparison table of run_experiment results (one block per seed), as text."""
     lines = []
+    classes = experiment.network.get("output_size") or 10
     for r in results:
+        untrained = at_chance({"classes": classes,
+                               "final_test_acc": {fw: run.get("final_test_acc") for fw, run in r["runs"].items()}})
         ref = r["runs"].get("numpy", {})
         ref_tpi = ref.get("time_per_iter_s")
         impl = "" if r.get("impl", "reference") == "reference" else f"  numpy = {r['impl']}"
@@ -223,7 +228,7 @@ def format_table(results, experiment, dataset_name):
             v = r["verdict"][fw]
             tpi = run.get("time_per_iter_s")
             lines.append(
-                f"{fw:10s} {short_status(v):14s} {_fmt(run.get('final_test_acc'), '.4f'):>8s} "
+                f"{fw:10s} {short_status(v, untrained):14s} {_fmt(run.get('final_test_acc'), '.4f'):>8s} "
                 f"{_fmt(cmp.get('abs_dfinal_test_acc'), '.4f'):>8s} {_fmt(cmp.get('max_abs_dloss'), '.2e'):>11s} "
                 f"{_fmt(cmp.get('first_divergent_iter'), 'd'):>9s} {_fmt(tpi and tpi * 1e3, '.3f'):>8s} "
                 f"{_fmt(tpi / ref_tpi if tpi and ref_tpi else None, '.2f'):>6s} {_fmt(run.get('wall_s'), '.1f'):>7s}")
@@ -238,6 +243,9 @@ def format_table(results, experiment, dataset_name):
             if cmp["gap_at"]:
                 gaps = ", ".join(f"{k}: {v:.1e}" for k, v in cmp["max_gap_upto"].items())
                 lines.append(f"  {fw} max |Δloss| up to iteration {gaps} (tolerance {cmp['tolerance']:g})")
+        if untrained:
+            lines.append(f"  note: every final test accuracy is under {CHANCE_FACTOR:g}/{classes} (chance): the runs "
+                         "agree with each other, but the net has not trained (a cut or too short run)")
         shared = shared_events(r.get("explanation", {}))
         if shared:
             lines.append(f"  note: {shared}")
@@ -247,11 +255,14 @@ def format_table(results, experiment, dataset_name):
     return "\n".join(lines)
 
 
-def short_status(v):
-    """The status column: ok, parted@1,180, diverged, failed, missing, skipped (an x where it fails)."""
+def short_status(v, untrained=False):
+    """The status column: ok, parted@1,180, diverged, failed, missing, skipped (an x where it fails);
+    "agrees; untrained" instead of ok where the accuracy is at chance."""
     word = {"parted": f"parted@{v['parted_at']:,}" if v.get("parted_at") is not None else "parted"}.get(v["status"], v["status"])
     if v["status"] == "ok" and v.get("text", "").startswith("ok (reference"):
-        word = "ok (ref)"
+        word = "ref; untrained" if untrained else "ok (ref)"
+    elif v["status"] == "ok" and untrained:
+        word = "agrees; untrained"
     return word + ("" if v["passed"] else " ✗")
 
 

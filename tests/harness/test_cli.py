@@ -35,6 +35,9 @@ def test_tiny_run_writes_json_and_csv(tmp_path, capsys):
     run = doc["runs"][0]
     assert run["dataset"]["name"] == "mnist-5k" and run["dataset"]["files"]
     assert len(run["runs"]["torch"]["train_loss"]) == 30
+    torch_line = next(line for line in out.splitlines() if line.startswith("torch "))
+    at_chance = all(r["runs"][fw]["final_test_acc"] < 0.15 for r in doc["runs"] for fw in ("numpy", "torch"))
+    assert ("agrees; untrained" in torch_line) == at_chance and ("ok" in torch_line.split()[1]) != at_chance
     assert doc["seed_summary"]["equivalence"]["torch"]["equivalent"]
     loss_csv = (tmp_path / "two_layer_relu-mnist-5k-float64_loss.csv").read_text().splitlines()
     assert loss_csv[0] == "seed,iter,loss_numpy,loss_torch,dloss_torch" and len(loss_csv) == 1 + 2 * 30
@@ -77,3 +80,12 @@ def test_help_names_the_exit_codes(capsys):
         with pytest.raises(SystemExit):
             cli.main([command, "--help"])
         assert "exit status: 0" in capsys.readouterr().out
+
+
+def test_status_column_never_says_ok_beside_chance_accuracy():
+    ok = {"status": "ok", "passed": True, "text": "ok"}
+    assert cli.short_status(ok) == "ok" and cli.short_status(ok, untrained=True) == "agrees; untrained"
+    ref = {"status": "ok", "passed": True, "text": "ok (reference)"}
+    assert cli.short_status(ref) == "ok (ref)" and "ok" not in cli.short_status(ref, untrained=True)
+    parted = {"status": "parted", "parted_at": 1180, "passed": True, "text": "parted"}
+    assert cli.short_status(parted, untrained=True) == "parted@1,180"

@@ -80,7 +80,9 @@ def _write_accuracy_csv(results, path):
         for r in results:
             for fw in _ran(r):
                 run = r["runs"][fw]
-                for k, (i, a, b) in enumerate(zip(run["eval_iters"], run["train_acc"], run["test_acc"])):
+                # a run that failed before its first evaluation has no accuracies (its status says why)
+                evals = zip(run.get("eval_iters", []), run.get("train_acc", []), run.get("test_acc", []))
+                for k, (i, a, b) in enumerate(evals):
                     writer.writerow([r["seed"], fw, k, i, repr(a), repr(b)])
 
 

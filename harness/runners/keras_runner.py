@@ -1,12 +1,13 @@
 """The Keras 3 run: the same net, weights, batches and update rule, as a compiled train step.
 
 ``run_keras(plan, progress=None) -> result dict`` (see ``harness.runners.record``), on whichever
-backend ``KERAS_BACKEND`` selects (tensorflow or torch).
+backend ``KERAS_BACKEND`` selects (tensorflow, torch or jax).
 
 Net: a ``keras.Model`` over ``Dense`` (kernel = W), [book batch norm], ``Activation``, ...,
 ``Dense``, every layer in the plan's dtype. Each step calls a custom ``train_step`` (on TensorFlow
 wrapped in one ``tf.function`` — the graph ``train_on_batch`` would run, without its per-call
-Python; on the torch backend through ``model.train_on_batch`` as torch ops), which does, mirroring
+Python; on the torch backend through ``model.train_on_batch`` as torch ops; on jax called eagerly,
+its gradient by ``jax.vjp`` through ``parity.backends.keras.autodiff``), which does, mirroring
 ``reference.trainer.train``:
 
     scores = model(x, training=True)
@@ -78,23 +79,28 @@ def _model_class(keras):
             return ops.mean(keras.losses.sparse_categorical_crossentropy(t, scores, from_logits=True))
 
         def train_step(self, data):
-            from parity.backends.keras import autodiff
-
             x, t = data[0], data[1]
             variables = self.trainable_variables
-            if backend not in ("tensorflow", "torch"):
-                raise ValueError(f"keras backend {backend!r} is not supported (tensorflow or torch)")
-            _, _, grads = autodiff.vjp(lambda: self._gradient_loss(x, t), (), variables)
-            if backend == "torch":  # the update itself must not be recorded by autograd
-                import torch
+            from parity.backends.keras import autodiff
 
-                with torch.no_grad():
-                    self.optimizer.apply(grads, variables)
-            else:
-                self.optimizer.apply(grads, variables)
+            _, _, grads = autodiff.vjp(lambda: self._gradient_loss(x, t), (), variables)
+            _apply(self.optimizer, grads, variables)
             return {"loss": book_loss(ops, self(x, training=False), t)}
 
     return BookNet
+
+
+def _apply(optimizer, grads, variables):
+    """The optimizer's update of ``variables``; on the torch backend outside autograd's recording."""
+    from parity.backends.keras import autodiff
+
+    if autodiff.backend() == "torch":
+        import torch
+
+        with torch.no_grad():
+            optimizer.apply(grads, variables)
+    else:
+        optimizer.apply(grads, variables)
 
 
 def _conv_model_class(keras):
@@ -134,21 +140,10 @@ def _conv_model_class(keras):
             x, t, masks = data[0], data[1], tuple(data[2:])
             gradient_masks, loss_masks = masks[:len(masks) // 2], masks[len(masks) // 2:]
             variables = self.trainable_variables
-            if backend == "tensorflow":
-                import tensorflow as tf
+            from parity.backends.keras import autodiff
 
-                with tf.GradientTape() as tape:
-                    loss = self._gradient_loss(x, t, gradient_masks)
-                self.optimizer.apply(tape.gradient(loss, variables), variables)
-            elif backend == "torch":
-                import torch
-
-                self.zero_grad()
-                self._gradient_loss(x, t, gradient_masks).backward()
-                with torch.no_grad():
-                    self.optimizer.apply([v.value.grad for v in variables], variables)
-            else:
-                raise ValueError(f"keras backend {backend!r} is not supported (tensorflow or torch)")
+            _, _, grads = autodiff.vjp(lambda: self._gradient_loss(x, t, gradient_masks), (), variables)
+            _apply(self.optimizer, grads, variables)
             return {"loss": book_loss(ops, self(x, training=True, masks=loss_masks), t)}
 
     return ConvNet
@@ -248,7 +243,7 @@ def read_back(params, to_book=None):
     NumPy 2 ``__array__`` deprecation on both backends)."""
     def value(v):
         t = v.value
-        return t.detach().cpu().numpy() if hasattr(t, "detach") else t.numpy()
+        return _numpy(t) if hasattr(t, "detach") or not hasattr(t, "numpy") else t.numpy()  # torch / jax / tf
 
     to_book = to_book or {}
     return {key: np.ascontiguousarray(to_book.get(key, lambda a: a)(value(v))) for key, v in params.items()}
@@ -285,7 +280,8 @@ class Trainer:
     def __init__(self, plan):
         keras = self.keras = _keras()
         self.plan, self.backend_name = plan, keras.backend.backend()
-        how = "train_step in one tf.function" if self.backend_name == "tensorflow" else "train_on_batch"
+        how = {"tensorflow": "train_step in one tf.function", "jax": "train_step eager, jax.vjp"}.get(self.backend_name,
+                                                                                               "train_on_batch")
         self.backend = f"keras {keras.__version__} / {self.backend_name} ({how})"
         from harness.runners.architecture import is_conv
 
@@ -317,7 +313,7 @@ class Trainer:
                 import tensorflow as tf
 
                 return float(self._step(*(tf.convert_to_tensor(a) for a in (x, t, *masks))))
-            if self.conv:  # the torch backend: the step in eager torch ops, masks passed in
+            if self.conv or self.backend_name == "jax":  # eager torch / jax ops (jax: autodiff.vjp), masks passed in
                 ops = self.keras.ops
                 return float(self.model.train_step((ops.convert_to_tensor(x), ops.convert_to_tensor(t),
                                                     *(ops.convert_to_tensor(m) for m in masks)))["loss"])
@@ -352,8 +348,8 @@ class Trainer:
         Names from ``harness.runners.architecture``."""
         from harness.runners.architecture import layer_names
 
-        if self.conv:  # no per-layer trace of the conv nets here (the forensics say so)
-            return None
+        if self.conv or self.backend_name == "jax":  # no per-layer trace of the conv nets, nor on jax (its vjp
+            return None  # differentiates inputs only, not intermediate tensors); the forensics say so
 
         from parity.backends.keras import autodiff
 
@@ -411,12 +407,12 @@ def backend_name():
     return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
-TRAINED_BACKENDS = ("tensorflow", "torch")  # the backends train_step drives (no jax.grad path here)
+TRAINED_BACKENDS = ("tensorflow", "torch", "jax")  # the backends train_step drives (parity.backends.keras.autodiff)
 
 
 def missing_reason():
     """Why the Keras run cannot run here, or None: Keras missing (``parity.frameworks``), or a
-    backend its train step does not drive (on jax it would stop with an AttributeError)."""
+    backend its train step does not drive."""
     from parity.frameworks import missing_reason as parity_missing
 
     reason = parity_missing("keras")

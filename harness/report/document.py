@@ -299,7 +299,7 @@ def op_matrix(results):
     for component in dict.fromkeys(r["component"] for r in rows):  # the grid's links land here
         blocks.append(("link", f"op-{_slug(component)}", ""))
     if passing:  # every row, with its errors and tolerances, is in the CSV beside the page (the grid shows them)
-        blocks.append(("link", "op_matrix.csv", f"{len(passing)} passing rows, and every other: op_matrix.csv"))
+        blocks.append(("link", "op_matrix.csv.gz", f"{len(passing)} passing rows, and every other: op_matrix.csv.gz"))
     return blocks
 
 

@@ -3,7 +3,7 @@
 The parity tests share their runner calls through ``parity.api.CACHE`` (one list of Records per
 component x framework x dtype x implementation x device); at the end of the session this plugin
 writes the matrix, coverage, headline counts and environment of exactly those records to DIR
-(index.html, report.md, results.json, op_records.csv, op_matrix.csv). Under pytest-xdist each
+(index.html, report.md, results.json, op_records.csv.gz, op_matrix.csv.gz). Under pytest-xdist each
 worker leaves its records in DIR/.workers/ and the controller merges them.
 
 Loaded by ``parity.testing.plugin`` when ``--parity-report`` is given; the option is registered there.

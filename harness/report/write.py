@@ -35,7 +35,7 @@ def write_report(results, out, op_only=False):
     _clear_previous(out)
     pictures = {} if op_only else make_plots(results, out)
     paths = {"records_csv": _records_csv(results["ops"]["records"], out / "op_records.csv.gz"),
-             "matrix_csv": _dicts_csv(summary.matrix(results["ops"]["records"]), out / "op_matrix.csv")}
+             "matrix_csv": _dicts_csv(summary.matrix(results["ops"]["records"]), out / "op_matrix.csv.gz")}
     if not op_only:
         paths["catalogue_csv"] = _dicts_csv(results["catalogue"]["rows"], out / "catalogue.csv")
         paths["experiments_csv"] = _experiments_csv(results, out / "experiments.csv")
@@ -77,14 +77,15 @@ def make_plots(results, out):
 
 
 def results_json(document):
-    """Strict JSON, indented, but each op record's row on one line (a regeneration's diff is per record)."""
+    """Strict JSON, one op record's row a line (a regeneration's diff is per record), the rest
+    without indentation (a quarter of its size)."""
     document = jsonable(document)
     table = document.get("ops", {}).get("record_table")
     if not table or not table["rows"]:
-        return json.dumps(document, indent=1, allow_nan=False, default=str)
+        return json.dumps(document, allow_nan=False, default=str, separators=(",", ":"))
     marker = "\u0000rows\u0000"
     rows, table["rows"] = table["rows"], marker
-    text = json.dumps(document, indent=1, allow_nan=False, default=str)
+    text = json.dumps(document, allow_nan=False, default=str, separators=(",", ":"))
     lines = ",\n".join("  " + json.dumps(r, allow_nan=False, default=str, separators=(",", ":")) for r in rows)
     return text.replace(json.dumps(marker), "[\n" + lines + "\n ]")
 
@@ -186,11 +187,14 @@ def _dicts_csv(rows, path):
     columns = []
     for row in rows:
         columns += [k for k in row if k not in columns]
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns or ["empty"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list, tuple)) else v for k, v in row.items()})
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=columns or ["empty"])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list, tuple)) else v for k, v in row.items()})
+    if str(path).endswith(".gz"):
+        return gzip_text(buffer.getvalue(), path)
+    Path(path).write_text(buffer.getvalue(), newline="")
     return path
 
 

@@ -69,7 +69,7 @@ def test_report_with_two_jobs_equals_the_serial_report(tmp_path):
     a, b = (json.loads((o / "results.json").read_text()) for o in outs)
     assert a["options"]["jobs"] == 1 and b["options"]["jobs"] == 2
     assert stable(a) == stable(b)
-    for name in ("loss_two_layer_relu.csv.gz", "loss_two_layer_sigmoid.csv.gz", "op_matrix.csv", "seeds.csv"):
+    for name in ("loss_two_layer_relu.csv.gz", "loss_two_layer_sigmoid.csv.gz", "op_matrix.csv.gz", "seeds.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
 

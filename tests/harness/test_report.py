@@ -115,7 +115,7 @@ def test_html_and_markdown_show_a_failure_first_with_its_colour(tmp_path):
     assert first_row.startswith('<tr class="fail">') and "Relu" in first_row.split("</tr>")[0]
     assert "MISMATCH planted" in page and "✗ FAIL" in md
     assert "| Relu | layer | torch" in md and "| Affine | layer | torch" not in md  # passing rows: the CSV
-    assert "[1 passing rows, and every other: op_matrix.csv](op_matrix.csv)" in md
+    assert "[1 passing rows, and every other: op_matrix.csv.gz](op_matrix.csv.gz)" in md
     # self-contained: inline CSS, no external resources
     assert "<style>" in page and "http://" not in page and "https://" not in page
 
@@ -206,7 +206,7 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
     assert (out / "two_layer_relu.png").stat().st_size > 10_000 and not (out / "bad_input.png").exists()
     assert "![two_layer_relu" in md and page.count('<img alt=') == 2  # experiment + seeds, linked
     assert 'src="two_layer_relu.png"' in page and "base64" not in page
-    for name in ("op_records.csv.gz", "op_matrix.csv", "catalogue.csv", "experiments.csv", "seeds.csv",
+    for name in ("op_records.csv.gz", "op_matrix.csv.gz", "catalogue.csv", "experiments.csv", "seeds.csv",
                  "loss_two_layer_relu.csv.gz"):
         assert (out / name).stat().st_size > 0, name
     curve = gzip.decompress((out / "loss_two_layer_relu.csv.gz").read_bytes()).decode().splitlines()

@@ -19,9 +19,9 @@ import sys
 import tempfile
 import time
 
-BACKENDS = ("tensorflow", "torch")
+BACKENDS = ("tensorflow", "torch", "jax")  # every backend Keras 3 runs on (tox envs keras-<backend>)
 SCHEMA = "scratch-parity/keras-backend-records/1"
-_NEEDS = {"tensorflow": "tensorflow", "torch": "torch"}
+_NEEDS = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
 
 
 def other_backends(asked=None):

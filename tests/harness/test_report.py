@@ -251,9 +251,10 @@ def test_keras_backends_to_run_in_subprocesses(monkeypatch):
     assert keras_backends.other_backends(("tensorflow", "torch")) == ["torch"]
     assert keras_backends.other_backends(("tensorflow",)) == []
     monkeypatch.setattr(keras_backends.importlib.util, "find_spec", lambda name: None if name == "torch" else object())
-    assert keras_backends.other_backends() == []  # torch not installed: no keras[torch] by default
-    with pytest.raises(ValueError, match="jax"):
-        keras_backends.other_backends(("jax",))
+    assert keras_backends.other_backends() == ["jax"]  # torch not installed: no keras[torch] by default
+    assert keras_backends.other_backends(("jax", "torch")) == ["jax", "torch"]
+    with pytest.raises(ValueError, match="mxnet"):
+        keras_backends.other_backends(("mxnet",))
 
 
 def test_failures_name_every_reason_the_report_does_not_pass():

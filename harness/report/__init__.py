@@ -1,5 +1,5 @@
 """The parity report: ``python -m harness report`` (``cli``) runs the parts (``collect``) and writes
-index.html, report.md, PNG plots, results.json and CSV tables (``write``); ``pytest
+index.html, report.md, PNG plots, results.json.gz and CSV tables (``write``); ``pytest
 --parity-report=DIR`` writes the op-level part from a test run (``pytest_plugin``).
 
     from harness.report import ReportOptions, collect, write_report

@@ -3,7 +3,7 @@
 The parity tests share their runner calls through ``parity.api.CACHE`` (one list of Records per
 component x framework x dtype x implementation x device); at the end of the session this plugin
 writes the matrix, coverage, headline counts and environment of exactly those records to DIR
-(index.html, report.md, results.json, op_records.csv.gz, op_matrix.csv.gz). Under pytest-xdist each
+(index.html, report.md, results.json.gz, op_records.csv.gz, op_matrix.csv.gz). Under pytest-xdist each
 worker leaves its records in DIR/.workers/ and the controller merges them.
 
 Loaded by ``parity.testing.plugin`` when ``--parity-report`` is given; the option is registered there.
@@ -79,7 +79,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     paths = getattr(config, "_parity_report_paths", None)
     if paths:
-        from harness.report.write import records_of
+        from harness.report.write import read_results, records_of
 
-        n = len(records_of(json.loads(Path(paths["json"]).read_text())))
+        n = len(records_of(read_results(Path(paths["json"]).parent)))
         terminalreporter.write_line(f"parity report ({n} records): {paths['html']} and {paths['markdown']}")

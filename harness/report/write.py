@@ -1,4 +1,4 @@
-"""Write a report directory from collected results: PNG plots, CSV tables, results.json,
+"""Write a report directory from collected results: PNG plots, CSV tables, results.json.gz,
 report.md (GitHub) and index.html (self-contained).
 
     paths = write_report(results, "reports/latest")          # {"html": ..., "markdown": ..., ...}
@@ -27,6 +27,7 @@ from harness.runners.io import jsonable
 
 SCHEMA_FAMILY = "scratch-parity/report/"  # any version of it marks a directory as a report
 RECORD_COLUMNS = None  # filled from parity.records.Record on first use
+RESULTS = "results.json.gz"  # the whole document, gzipped (a tenth of its size; read_results reads it)
 
 
 def write_report(results, out, op_only=False):
@@ -44,8 +45,7 @@ def write_report(results, out, op_only=False):
         for x in results["experiments"]:
             if x.get("result"):
                 paths[f"loss_{x['name']}"] = _loss_csv(x["result"], out / f"loss_{x['name']}.csv.gz")
-    paths["json"] = out / "results.json"
-    paths["json"].write_text(results_json(trimmed(results)))
+    paths["json"] = gzip_text(results_json(trimmed(results)), out / RESULTS)
     blocks = document.build(results, pictures, op_only)
     paths["markdown"] = out / "report.md"
     paths["markdown"].write_text(markdown.render(blocks))
@@ -55,11 +55,19 @@ def write_report(results, out, op_only=False):
     return {k: str(v) for k, v in paths.items()}
 
 
+def read_results(directory):
+    """The results document of the report in ``directory`` (``results.json.gz``)."""
+    return json.loads(gzip.decompress((Path(directory) / RESULTS).read_bytes()))
+
+
 def _clear_previous(out):
-    """Remove the PNG and CSV files of an earlier report in ``out`` (only if it holds one)."""
-    previous = out / "results.json"
-    if previous.exists() and SCHEMA_FAMILY in previous.read_text()[:200]:
-        for path in [*out.glob("*.png"), *out.glob("*.csv"), *out.glob("*.csv.gz")]:
+    """Remove the PNG, CSV and results files of an earlier report in ``out`` (only if it holds one:
+    ``results.json.gz``, or the plain ``results.json`` earlier versions wrote)."""
+    gz, plain = out / RESULTS, out / "results.json"
+    head = (gzip.decompress(gz.read_bytes())[:200].decode() if gz.exists() else
+            plain.read_text()[:200] if plain.exists() else "")
+    if SCHEMA_FAMILY in head:
+        for path in [*out.glob("*.png"), *out.glob("*.csv"), *out.glob("*.csv.gz"), *out.glob("results.json")]:
             path.unlink()
 
 

@@ -251,7 +251,8 @@ ROWS = (
           ("BatchNormalization-train", ("forward", "dx", "dgamma", "dbeta", "running_mean", "running_var"),
            ("torch", "jax"), (1.3e-7, 1.3e-5)),                                       # 1.32e-6 [7.88e-7]
           ("BatchNormalization-eval", ("eval_forward",), ("torch", "jax"), (9e-8, 9e-6)),  # 9.05e-7 [1.02e-6]
-          ("Tanh", ("forward", "dx"), ("jax",), (1.1e-8, 1.1e-6)))),                   # [1.1e-7]
+          ("Tanh", ("forward", "dx"), ("jax",), (1.1e-8, 1.1e-6)),                     # [1.1e-7]
+          ("tanh", ("forward",), ("jax",), (1.7e-8, 1.7e-6)))),                        # [1.69e-7] (the report's fn-random)
     # --- dropout ---------------------------------------------------------------------------------------
     Row("dropout-scaling", "Dropout-train", ("torch", "keras", "jax"),
         default="inverted dropout: train x*mask/(1-p), test x",

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from harness.report.write import read_results
 from harness.runners.parallel import Task, TaskError, execute
 from tests.harness.runs_support import mnist_5k, need
 
@@ -66,7 +67,7 @@ def test_report_with_two_jobs_equals_the_serial_report(tmp_path):
                      "--keras-backends", "tensorflow", "--jobs", jobs, "--no-progress"])
         assert done.returncode == 0, done.stderr[-3000:]
         outs.append(out)
-    a, b = (json.loads((o / "results.json").read_text()) for o in outs)
+    a, b = (read_results(o) for o in outs)
     assert a["options"]["jobs"] == 1 and b["options"]["jobs"] == 2
     assert stable(a) == stable(b)
     for name in ("loss_two_layer_relu.csv.gz", "loss_two_layer_sigmoid.csv.gz", "op_matrix.csv.gz", "seeds.csv"):

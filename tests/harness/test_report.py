@@ -18,7 +18,7 @@ import pytest
 from harness.report import document, html, markdown, summary
 from harness.report.collect import ReportOptions, plan_iterations
 from harness.report.readme import CLOSE, OPEN, update_readme
-from harness.report.write import records_of
+from harness.report.write import read_results, records_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -181,7 +181,7 @@ def test_report_renders_with_a_framework_missing_and_an_experiment_failing(tmp_p
                  "--keras-backends", "torch", "--no-progress"], env={"KERAS_BACKEND": "numpy"})
     assert done.returncode == 1, done.stderr[-3000:]
     assert "not passed: experiment bad_input" in done.stdout
-    results = json.loads((out / "results.json").read_text())
+    results = read_results(out)
     results["ops"]["records"] = records_of(results)
     keras = results["frameworks"]["keras"]
     assert not keras["available"] and "numpy" in keras["reason"]
@@ -230,7 +230,7 @@ def test_pytest_parity_report_writes_the_op_level_report_of_the_run(tmp_path):
     done = _run(base + [f"--parity-report={clean}"])
     assert done.returncode == 0, done.stdout[-2000:]
     assert "parity report" in done.stdout and str(clean / "index.html") in done.stdout
-    recs = records_of(json.loads((clean / "results.json").read_text()))
+    recs = records_of(read_results(clean))
     assert recs and {(r["component"], r["framework"], r["dtype"]) for r in recs} == {("Affine", "torch", "float64")}
     assert summary.counts(recs) == {"pass": len(recs)}
     assert "Every checked cell passes" in (clean / "report.md").read_text()
@@ -318,7 +318,7 @@ def test_writer_output_is_small_and_the_same_bytes_when_nothing_changed(tmp_path
     assert len(curve) == n + 1 and 5e-16 < float(curve[1].split(",")[2]) < 2e-15  # every iteration, Δ kept
     for p in a.iterdir():
         assert p.read_bytes() == (b / p.name).read_bytes(), p.name
-    doc = json.loads((a / "results.json").read_text())
+    doc = read_results(a)
     assert len(records_of(doc)) == 2000
     assert all("message" not in r for r in records_of(doc))  # passing: the CSV has the message
     assert doc["ops"]["versions"] == [{"python": "3.11.7", "numpy": "2.4.6", "torch": "2.13.0+cpu"}]

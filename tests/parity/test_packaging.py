@@ -48,9 +48,9 @@ def test_plugin_runs_the_shipped_suite_from_another_project_and_a_fault_turns_re
     report = tmp_path / "parity-report"
     ok = _pytest_outside(tmp_path / "a", good, *selection, "-n", "2", "--parity-report", str(report))
     assert ok.returncode == 0, ok.stdout[-3000:] + ok.stderr[-2000:]
-    from harness.report.write import records_of
+    from harness.report.write import read_results, records_of
 
-    records = records_of(json.loads((report / "results.json").read_text()))  # merged from both workers
+    records = records_of(read_results(report))  # merged from both workers
     assert {(r["component"], r["check"]) for r in records} >= {("Affine", "db"), ("softmax", "forward")}
     passed = [line for line in ok.stdout.replace(os.sep, "/").splitlines() if line.startswith("PASSED ")
               or "] PASSED " in line]

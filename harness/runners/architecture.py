@@ -24,17 +24,12 @@ affine - relu - affine) and ``DeepConvNet`` (six 3x3 convs with a pool after eve
 """
 import math
 
+from reference.deep_convnet import CONV_PARAMS
+
 ACTIVATION_LAYER = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 CONV_KINDS = ("SimpleConvNet", "DeepConvNet")
-# The book's DeepConvNet convolutions (conv_param_1 .. conv_param_6) and where it pools.
-DEEP_CONV_PARAMS = (
-    {"filter_num": 16, "filter_size": 3, "pad": 1, "stride": 1},
-    {"filter_num": 16, "filter_size": 3, "pad": 1, "stride": 1},
-    {"filter_num": 32, "filter_size": 3, "pad": 1, "stride": 1},
-    {"filter_num": 32, "filter_size": 3, "pad": 2, "stride": 1},
-    {"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
-    {"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
-)
+# The book's DeepConvNet convolutions (conv_param_1 .. conv_param_6), read off the reference.
+DEEP_CONV_PARAMS = CONV_PARAMS
 
 
 def is_conv(network):

@@ -63,13 +63,18 @@ def check_params(rows, frameworks, with_numerical=False):
                 for check in row.checks:
                     if fw == "numerical" and check not in GRADIENT_CHECKS_NUMERICAL:
                         continue
-                    marks = [FRAMEWORK_MARKS[fw]] if fw in FRAMEWORK_MARKS else []
-                    reason = row.known_reason(label, dtype, check)
-                    if reason:
-                        marks.append(pytest.mark.xfail(strict=True, reason=f"known difference: {reason}"))
-                    params.append(pytest.param(row, fw, dtype, check, marks=marks,
-                                               id=f"{row.name}-{fw}-{dtype}-{check}"))
+                    params.append(check_param(row, fw, label, dtype, check, f"{row.name}-{fw}-{dtype}-{check}"))
     return params
+
+
+def check_param(row, fw, label, dtype, check, id):
+    """``pytest.param(row, fw, dtype, check)`` with the framework's marker, and a strict xfail with
+    its reason where (label, dtype, check) is one of the row's known differences."""
+    marks = [FRAMEWORK_MARKS[fw]] if fw in FRAMEWORK_MARKS else []
+    reason = row.known_reason(label, dtype, check)
+    if reason:
+        marks.append(pytest.mark.xfail(strict=True, reason=f"known difference: {reason}"))
+    return pytest.param(row, fw, dtype, check, marks=marks, id=id)
 
 
 def assert_check(records, row, framework, dtype, check):

@@ -8,7 +8,8 @@ import pytest
 from parity.backends import plugin
 from parity.frameworks import FRAMEWORKS, device_for
 from parity.registry import layouts
-from tests.parity.conftest import FRAMEWORK_MARKS, assert_check, records_for, skip_unless_available
+from parity.testing import check_param
+from tests.parity.conftest import assert_check, records_for, skip_unless_available
 
 
 def _params():
@@ -21,12 +22,7 @@ def _params():
             label = plugin.label(fw)
             for dtype in row.dtypes:
                 for check in row.checks:
-                    marks = [FRAMEWORK_MARKS[fw]]
-                    reason = row.known_reason(label, dtype, check)
-                    if reason:
-                        marks.append(pytest.mark.xfail(strict=True, reason=f"known: {reason}"))
-                    params.append(pytest.param(row, fw, dtype, check, marks=marks,
-                                               id=f"{op}-{fw}-{fmt}-{case}-{dtype}-{check}"))
+                    params.append(check_param(row, fw, label, dtype, check, f"{op}-{fw}-{fmt}-{case}-{dtype}-{check}"))
     return params
 
 

@@ -88,11 +88,14 @@ class Record:
         return f"{self.component}-{self.label}-{self.dtype}-{self.check}"
 
 
-def versions():
-    """Versions of what produced the records (frameworks only if already imported)."""
-    from parity.backends.plugin import versions as plugin_versions
+def versions(framework=None):
+    """Versions of what produced a framework's records (``parity.backends.plugin.versions``)."""
+    from parity.backends.plugin import names, versions as plugin_versions
 
-    return plugin_versions()
+    if framework in names():
+        return plugin_versions(framework)
+    out = plugin_versions()  # the implementation's own checks (numerical, analytic): Python and NumPy
+    return {k: out[k] for k in ("python", "numpy")}
 
 
 def to_dataframe(records):

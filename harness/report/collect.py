@@ -10,11 +10,13 @@ other backends in a subprocess, ``harness.report.keras_backends``), the catalogu
 differences (``parity.catalogue.measure.measure_all``), the experiments (each framework run on its
 own so one framework's failure leaves the others' curves), the seeds sweep, the environment.
 
-The budget (``plan_iterations``): by default every experiment runs its full schedule (float64, on
-2 cores about 8 minutes for the six; the seeds sweep runs 5 seeds x 2,000 iterations in float32). With
-``short_iters`` an experiment with an anchor measured on the chosen data set still runs its full
-schedule and the others run their first ``short_iters`` iterations (the report says "2,000 of
-10,000 iterations" beside each); ``iters`` (--iters, --quick) sets every experiment's length.
+The budget (``plan_iterations``): an experiment with an anchor measured on the chosen data set runs
+its full schedule; the others run their first ``short_iters`` (default 2,000) iterations, and the
+report says "2,000 of 10,000 iterations" beside each. On Fashion-MNIST (the default data set here)
+that is two_layer_relu at 10,000 iterations in every framework and the others at 2,000: the
+default report then takes under 5 minutes on 2 cores, where every schedule at full length took
+~13 minutes (``--full``, ``short_iters=None``). ``iters`` (--iters, --quick) sets every
+experiment's length; the seeds sweep runs 5 seeds x 2,000 iterations in float32.
 """
 from dataclasses import asdict, dataclass
 import time
@@ -27,7 +29,7 @@ def experiment_frameworks():
     return tuple(FRAMEWORKS)
 
 
-DEFAULT_SHORT_ITERS = None  # every experiment at full length (measured: about 8 of the default run's ~10 minutes)
+DEFAULT_SHORT_ITERS = 2000  # unanchored experiments; every one at full length (--full) took ~13 of 13.3 minutes
 DEFAULT_SEEDS = 5
 DEFAULT_SEED_ITERS = 2000
 # float32: in float64 the three frameworks give the same accuracy to the last digit (loss within
@@ -146,9 +148,8 @@ def collect(options: ReportOptions):
     entries = [experiment_entry(results, options, name, data) for name in options.experiments]
     seeds = seeds_entry(results, options, data)
     groups = [(e, e.pop("_specs")) for e in [*entries, seeds] if e.get("_specs")]
-    tasks = [Task(collect_ops, {"options": options, "progress": options.progress and not parallel}, cost=OPS_COST,
-                  label="op-level checks"),
-             Task(collect_catalogue, {"options": options}, cost=CATALOGUE_COST, label="catalogue")]
+    op_tasks = ops_tasks(options, options.progress and not parallel)
+    tasks = [*op_tasks, Task(collect_catalogue, {"options": options}, cost=CATALOGUE_COST, label="catalogue")]
     for _, specs in groups:
         tasks += run_tasks(specs, options.progress and not parallel)
     seconds = []
@@ -156,16 +157,17 @@ def collect(options: ReportOptions):
     done = execute(tasks, options.jobs, options.scheduler, progress=options.progress and parallel, desc="report tasks",
                    seconds=seconds)
     results["durations"]["tasks (wall)"] = time.perf_counter() - start
-    results["durations"]["op-level checks"], results["durations"]["catalogue"] = seconds[0], seconds[1]
-    ops, catalogue = done[0], done[1]
-    if isinstance(ops, TaskError):
-        ops = {"records": [], "backends": {}, "error": {"error": ops.error, "traceback": ops.traceback}}
+    n_ops = len(op_tasks)
+    for task, took in zip(op_tasks, seconds[:n_ops]):
+        results["durations"][task.label] = took
+    results["durations"]["op-level checks"], results["durations"]["catalogue"] = sum(seconds[:n_ops]), seconds[n_ops]
+    ops, catalogue = merge_ops(op_tasks, done[:n_ops]), done[n_ops]
     results["ops"] = ops
     results["catalogue"] = ({"rows": [], "error": {"error": catalogue.error, "traceback": catalogue.traceback}}
                             if isinstance(catalogue, TaskError) else {"rows": catalogue, "error": None})
     results["catalogue"]["rows"] += ops.pop("catalogue_other_backends", [])
 
-    position, pending = 2, []
+    position, pending = n_ops + 1, []
     for entry, specs in groups:
         n = sum(len(s["frameworks"]) for s in specs)
         pending.append((entry, specs, done[position:position + n]))
@@ -193,11 +195,16 @@ def collect(options: ReportOptions):
     return results
 
 
-# Estimated costs of the two parts that are not framework runs, in the units of a run's cost
-# (iterations x relative cost per iteration): measured ~11 s and ~1 s against ~8 s for a 10,000-
-# iteration two-layer NumPy run, so that the longest tasks go out first.
-OPS_COST = 14_000
-CATALOGUE_COST = 1_500
+# Estimated costs of the tasks that are not framework runs, in the units of a run's cost (iterations
+# x relative cost per iteration; a 10,000-iteration two-layer NumPy run, ~13 s here, is 10,000), so
+# that the longest tasks go out first. Measured here (2026-12-02, quiet machine, one thread): the
+# op-level checks of jax ~58 s (JAX compiles every eager op once per shape and dtype), keras on its
+# jax backend ~60-90 s in its subprocess, keras[torch] ~19 s, keras[tensorflow] ~7 s, torch ~6 s,
+# the implementation's numerical gradients ~4 s; the catalogue ~40-60 s.
+OPS_COST = {"jax": 45_000, "keras": 6_000, "torch": 5_000, "numerical": 3_000}
+OPS_COST_DEFAULT = 5_000
+KERAS_BACKEND_COST = {"jax": 60_000, "torch": 15_000, "tensorflow": 10_000}
+CATALOGUE_COST = 35_000
 
 
 def _load(dataset, options):
@@ -238,33 +245,71 @@ def framework_status(frameworks):
 
 # --- op level ------------------------------------------------------------------------------------
 
-def collect_ops(options, progress=True):
-    """Records of every selected registry row, per component (progress bar), plus Keras on the
-    other backends (subprocesses). Returns {"records": [dict], "backends": {...}, "error": None}."""
+def ops_tasks(options, progress=True):
+    """The op-level checks as independent tasks: one per op-level framework in a worker's own
+    process (Keras there on its default backend), one per other Keras backend (a subprocess each,
+    ``harness.report.keras_backends``), so two cores share them instead of one task of ~3 minutes.
+    ``merge_ops`` puts their results together in this order, whatever ran them."""
+    from harness.runners.parallel import Task
+
+    tasks = [Task(collect_ops, {"options": options, "frameworks": (fw,), "progress": progress},
+                  cost=OPS_COST.get(fw, OPS_COST_DEFAULT), label=f"op-level checks {fw}")
+             for fw in options.op_frameworks]
+    if "keras" in options.op_frameworks:
+        from harness.report.keras_backends import other_backends
+
+        tasks += [Task(collect_keras_backend, {"options": options, "backend": backend},
+                       cost=KERAS_BACKEND_COST.get(backend, OPS_COST_DEFAULT), label=f"op-level checks keras[{backend}]")
+                  for backend in other_backends(options.keras_backends)]
+    return tasks
+
+
+def collect_ops(options, frameworks=None, progress=True):
+    """Records of every selected registry row for ``frameworks`` (default the options' op-level
+    frameworks), per component (progress bar), in this process. Returns {"records": [dict],
+    "no_runner": [row names], "backends": {the Keras backend here: ...}, "error": None}."""
     from parity import numerics
     from parity.api import _runner, run_records, select
     from parity.frameworks import keras_backend
 
     numerics.configure(tf32=False)  # as in the report's own process (it imports torch: records list its version)
-
-    from harness.report.keras_backends import other_backends, run_backend
-
+    frameworks = options.op_frameworks if frameworks is None else tuple(frameworks)
     rows = select(options.components)
     records, no_runner = [], []
-    for row in _progress(rows, options.progress and progress, "op-level checks", "component"):
+    label = "op-level checks " + ",".join(frameworks)
+    for row in _progress(rows, options.progress and progress, label, "component"):
         if _runner(row.kind) is None:
             no_runner.append(row.name)
             continue
-        records += run_records(options.impl, options.op_frameworks, options.op_dtypes, [row.name])
-    out = {"records": [asdict(r) for r in records], "no_runner": no_runner,
-           "backends": {keras_backend(): {"in_process": True, "error": None}}, "error": None,
-           "catalogue_other_backends": []}
-    if "keras" in options.op_frameworks:
-        for backend in other_backends(options.keras_backends):
-            sub = run_backend(backend, options)
-            out["backends"][backend] = {"in_process": False, "error": sub["error"], "seconds": sub["seconds"]}
-            out["records"] += sub["records"]
-            out["catalogue_other_backends"] += sub["catalogue"]
+        records += run_records(options.impl, frameworks, options.op_dtypes, [row.name])
+    backends = {keras_backend(): {"in_process": True, "error": None}} if "keras" in frameworks else {}
+    return {"records": [asdict(r) for r in records], "no_runner": no_runner, "backends": backends, "error": None}
+
+
+def collect_keras_backend(options, backend):
+    """Keras on another backend, in a subprocess: {"records", "backends": {backend: ...},
+    "catalogue_other_backends": [rows]}."""
+    from harness.report.keras_backends import run_backend
+
+    sub = run_backend(backend, options)
+    return {"records": sub["records"], "no_runner": [], "error": None, "catalogue_other_backends": sub["catalogue"],
+            "backends": {backend: {"in_process": False, "error": sub["error"], "seconds": sub["seconds"]}}}
+
+
+def merge_ops(tasks, done):
+    """The op-level part of the results from the tasks' results (``ops_tasks`` order): records in
+    task order, the backends, and the first failed task's error (the others' records are kept)."""
+    from harness.runners.parallel import TaskError
+
+    out = {"records": [], "no_runner": [], "backends": {}, "error": None, "catalogue_other_backends": []}
+    for task, value in zip(tasks, done):
+        if isinstance(value, TaskError):
+            out["error"] = out["error"] or {"error": f"{task.label}: {value.error}", "traceback": value.traceback}
+            continue
+        out["records"] += value["records"]
+        out["no_runner"] = out["no_runner"] or value["no_runner"]
+        out["backends"].update(value["backends"])
+        out["catalogue_other_backends"] += value.get("catalogue_other_backends", [])
     return out
 
 
@@ -308,7 +353,7 @@ def plan_iterations(experiment, dataset_name, options, full_iters):
     n = min(options.short_iters, full_iters)
     if n == full_iters:
         return n, f"full schedule ({full_iters:,} iterations)"
-    return n, f"{n:,} of {full_iters:,} iterations (no anchor on {dataset_name}: shortened to fit the budget)"
+    return n, f"{n:,} of {full_iters:,} iterations (no anchor on {dataset_name}: shortened to fit the budget; --full runs all)"
 
 
 def full_length(experiment, data):

@@ -25,6 +25,7 @@ Nothing outside the package names the framework: the registry rows, the runners,
     'keras[torch]'
 """
 from dataclasses import dataclass, field
+import functools
 import importlib
 import importlib.util
 import pkgutil
@@ -162,14 +163,28 @@ def has(framework, row):
     return row.builder if callable(getattr(module, row.builder, None)) else None
 
 
-def versions():
-    """{module: version} of the frameworks already imported in this process, and NumPy / Python."""
+def versions(framework=None):
+    """{module: version} and NumPy / Python: of ``framework``'s modules (its plug-in's ``versions``,
+    and the module of the backend it runs on, e.g. torch for keras[torch]), whether imported yet or
+    not, so a record says the same wherever and after whatever it ran; without ``framework``, of
+    every framework already imported in this process."""
     import platform
     import sys
 
     import numpy
 
     out = {"python": platform.python_version(), "numpy": numpy.__version__}
+    if framework is not None:
+        p = get(framework)
+        modules = list(p.versions)
+        if p.variant:
+            out[f"{p.name}_backend"] = backend = p.variant()
+            modules += [backend] if backend not in modules else []
+        for name in modules:
+            version = installed_version(name)
+            if version is not None:
+                out[name] = version
+        return out
     for p in plugins():
         for name in p.versions:
             mod = sys.modules.get(name)
@@ -178,3 +193,23 @@ def versions():
         if p.variant and p.name in sys.modules:
             out[f"{p.name}_backend"] = p.variant()
     return out
+
+
+def installed_version(module):
+    """The version of the distribution that installs ``module`` (``tensorflow`` from tensorflow-cpu),
+    read from its metadata without importing it; None where none is installed."""
+    from importlib import metadata
+
+    for dist in _distributions().get(module, ()):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions():
+    from importlib import metadata
+
+    return metadata.packages_distributions()

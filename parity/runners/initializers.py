@@ -242,7 +242,7 @@ def run(row, framework, dtype, impl=None, device="cpu", config=None):
     if plugin.has(framework, row) is None:
         return [Record(check=c, passed=False, status="missing", message=f"{row.name}: no {framework} counterpart. {row.note}",
                        **base) for c in row.checks]
-    base.update(backend=plugin.variant(framework), versions=json.dumps(versions()))
+    base.update(backend=plugin.variant(framework), versions=json.dumps(versions(framework)))
     builder = (config or {}).get("builder")
     level = alpha()
     records = []

@@ -242,7 +242,7 @@ def prepare(row, framework, dtype, impl, device):
     backend_name = plugin.variant(framework) if framework in plugin.names() else ""
     found = impl.lookup(row.reference)
     base = dict(impl=impl.name, seed=case_table.SEED, device=run_device, backend=backend_name,
-                versions=json.dumps(versions()), provenance=found.provenance)
+                versions=json.dumps(versions(framework)), provenance=found.provenance)
     component, early = found.obj, None
     if dtype not in row.dtypes:
         early = _skipped(row, framework, dtype, base, f"{dtype} is not among the row's dtypes {row.dtypes}")

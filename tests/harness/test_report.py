@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from harness.report import document, html, markdown, summary
-from harness.report.collect import ReportOptions, plan_iterations
+from harness.report.collect import DEFAULT_SHORT_ITERS, ReportOptions, plan_iterations
 from harness.report.readme import CLOSE, OPEN, update_readme
 from harness.report.write import read_results, records_of
 
@@ -87,7 +87,9 @@ def test_budget_rule_full_where_anchored_on_the_data_set_else_shortened():
     n, note = plan_iterations(sigmoid, "fashion-mnist", opts, 10000)
     assert n == 2000 and "2,000 of 10,000 iterations" in note
     assert plan_iterations(sigmoid, "mnist", opts, 10000)[0] == 10000
-    assert plan_iterations(sigmoid, "fashion-mnist", ReportOptions(), 10000)[0] == 10000  # default: full
+    assert plan_iterations(sigmoid, "fashion-mnist", ReportOptions(), 10000)[0] == DEFAULT_SHORT_ITERS  # default: cut
+    assert plan_iterations(relu, "fashion-mnist", ReportOptions(), 10000)[0] == 10000  # anchored: full
+    assert plan_iterations(sigmoid, "fashion-mnist", ReportOptions(short_iters=None), 10000)[0] == 10000  # --full
     assert plan_iterations(relu, "fashion-mnist", ReportOptions(iters=50), 10000) == (50, "--iters: 50 of 10,000 iterations")
     with pytest.raises(ValueError, match="frameworks"):
         ReportOptions(frameworks=("numpy", "mxnet"))

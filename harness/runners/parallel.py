@@ -123,6 +123,7 @@ def _on_dask(address, calls):
 def _call(fn, kwargs, label):
     """(fn's value or a TaskError, seconds it took), with the threads pinned."""
     threads.pin_process()
+    _keep_worker()
     start = time.perf_counter()
     try:
         with threads.pinned():
@@ -130,6 +131,24 @@ def _call(fn, kwargs, label):
     except Exception as exc:  # noqa: BLE001 - returned as data, the other tasks go on
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         return TaskError(label, f"{type(exc).__name__}: {exc}", "".join(tb[-6:])), time.perf_counter() - start
+
+
+# A loky worker shuts itself down ("A worker stopped while some jobs were given to the executor")
+# when its memory grew by more than 300 MB since its first task, taking that for a leak. A worker
+# here keeps, by design, each framework it imported and the data set cast to each dtype (Fashion-
+# MNIST: 376 MB in float64), so that threshold restarted workers mid-report (two restarts in the
+# default report, each paying the imports and the data load again, ~10 s). joblib has no option for
+# it; the worker loop reads loky's module-level limit at every check, so a task raises it there.
+WORKER_MEMORY_GROWTH = 8 * 2**30  # bytes a worker may grow by before loky restarts it
+
+
+def _keep_worker():
+    """In a loky worker: let it grow to WORKER_MEMORY_GROWTH before loky restarts it (see above)."""
+    import sys
+
+    executor = sys.modules.get("joblib.externals.loky.process_executor")
+    if executor is not None and getattr(executor, "_MAX_MEMORY_LEAK_SIZE", None) is not None:
+        executor._MAX_MEMORY_LEAK_SIZE = max(executor._MAX_MEMORY_LEAK_SIZE, WORKER_MEMORY_GROWTH)
 
 
 def _bar(enabled, total, desc):

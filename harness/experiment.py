@@ -15,7 +15,8 @@ One file per seed experiment::
     [optimizer] name = "SGD" | "Momentum" | ... | "Adam", lr, and the book's other hyper names
     [schedule]  kind = "sample_batches" (batch_size, iters) | "shuffled_epochs" (batch_size, epochs);
                 optional eval_every (evaluate every N iterations instead of once per epoch) and
-                eval_size (accuracies on the first N training and N test samples instead of all)
+                eval_size (accuracies on the first N training and N test samples instead of all),
+                short_iters_min (where the report cuts the schedule, it keeps at least N iterations)
 
     >>> load_experiment("two_layer_relu").network["hidden_size_list"]
     [50]
@@ -41,7 +42,7 @@ OPTIMIZERS = {  # name -> hyper-parameters it accepts besides lr (the book's nam
     "Adam": ("beta1", "beta2"),
 }
 SCHEDULES = {"sample_batches": ("batch_size", "iters"), "shuffled_epochs": ("batch_size", "epochs")}
-SCHEDULE_OPTIONS = ("eval_every", "eval_size")
+SCHEDULE_OPTIONS = ("eval_every", "eval_size", "short_iters_min")
 DATASETS_FOR_ANCHORS = ("mnist", "fashion-mnist", "mnist-5k")
 
 _TOP = {"name", "description", "seed", "anchors", "network", "optimizer", "schedule"}

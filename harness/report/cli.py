@@ -70,8 +70,20 @@ EXIT_CODES = ("exit status: 0 everything passed; 1 an op-level check failed or e
               "seeds' equivalence was not shown; 2 bad input")
 
 
+def options_from_args(args):
+    """The ReportOptions the command line asks for (``--full``: no cut of unanchored experiments)."""
+    from harness.report.collect import ReportOptions
+
+    return ReportOptions(
+        out=args.out, dataset=args.dataset, data_dir=args.data_dir, frameworks=_split(args.frameworks),
+        experiments=_split(args.experiments), iters=args.iters,
+        short_iters=None if args.full else args.short_iters, seeds=args.seeds, seed_iters=args.seed_iters, seed_experiment=args.seed_experiment, seed_dtype=args.seed_dtype, dtype=args.dtype,
+        components=_split(args.components), keras_backends=_split(args.keras_backends), impl=args.impl,
+        quick=args.quick, progress=not args.no_progress, jobs=args.jobs, scheduler=args.scheduler)
+
+
 def handler(args):
-    from harness.report.collect import ReportOptions, collect
+    from harness.report.collect import collect
     from harness.report.readme import update_readme
     from harness.report.summary import failures
     from harness.report.write import write_report
@@ -82,12 +94,7 @@ def handler(args):
     pin_process()
     out = sys.stderr if args.json == "-" else sys.stdout
 
-    options = ReportOptions(
-        out=args.out, dataset=args.dataset, data_dir=args.data_dir, frameworks=_split(args.frameworks),
-        experiments=_split(args.experiments), iters=args.iters, short_iters=None if args.full else args.short_iters, seeds=args.seeds,
-        seed_iters=args.seed_iters, seed_experiment=args.seed_experiment, seed_dtype=args.seed_dtype, dtype=args.dtype,
-        components=_split(args.components), keras_backends=_split(args.keras_backends), impl=args.impl,
-        quick=args.quick, progress=not args.no_progress, jobs=args.jobs, scheduler=args.scheduler)
+    options = options_from_args(args)
     start = time.perf_counter()
     results = collect(options)
     results["command"] = " ".join(["python -m harness report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] \

@@ -342,7 +342,8 @@ def _resolve_dataset(options):
 
 def plan_iterations(experiment, dataset_name, options, full_iters):
     """(iterations to run, why). --iters wins; an experiment anchored on this data set runs its
-    full schedule; the others run ``short_iters`` of it."""
+    full schedule; the others run ``short_iters`` of it, or the experiment's own
+    ``schedule.short_iters_min`` where that is more (a net that sits on a plateau until then)."""
     if options.iters is not None:
         n = min(options.iters, full_iters)
         return n, ("--quick" if options.quick else "--iters") + f": {n:,} of {full_iters:,} iterations"
@@ -350,7 +351,7 @@ def plan_iterations(experiment, dataset_name, options, full_iters):
         return full_iters, f"full schedule ({full_iters:,} iterations)"
     if any(a["dataset"] == dataset_name for a in experiment.anchors):
         return full_iters, f"full schedule ({full_iters:,} iterations): anchored on {dataset_name}"
-    n = min(options.short_iters, full_iters)
+    n = min(max(options.short_iters, experiment.schedule.get("short_iters_min", 0)), full_iters)
     if n == full_iters:
         return n, f"full schedule ({full_iters:,} iterations)"
     return n, f"{n:,} of {full_iters:,} iterations (no anchor on {dataset_name}: shortened to fit the budget; --full runs all)"

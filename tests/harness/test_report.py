@@ -90,9 +90,24 @@ def test_budget_rule_full_where_anchored_on_the_data_set_else_shortened():
     assert plan_iterations(sigmoid, "fashion-mnist", ReportOptions(), 10000)[0] == DEFAULT_SHORT_ITERS  # default: cut
     assert plan_iterations(relu, "fashion-mnist", ReportOptions(), 10000)[0] == 10000  # anchored: full
     assert plan_iterations(sigmoid, "fashion-mnist", ReportOptions(short_iters=None), 10000)[0] == 10000  # --full
+    plateau = load_experiment("three_layer_sigmoid")  # its own floor for a cut run (it learns from ~2,400 on)
+    assert plan_iterations(plateau, "fashion-mnist", opts, 10000)[0] == 3000
+    assert plan_iterations(plateau, "fashion-mnist", ReportOptions(short_iters=5000), 10000)[0] == 5000
     assert plan_iterations(relu, "fashion-mnist", ReportOptions(iters=50), 10000) == (50, "--iters: 50 of 10,000 iterations")
     with pytest.raises(ValueError, match="frameworks"):
         ReportOptions(frameworks=("numpy", "mxnet"))
+
+
+def test_report_command_line_cuts_unanchored_experiments_by_default_and_full_runs_all():
+    import argparse
+
+    from harness.report.cli import add_arguments, options_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert options_from_args(parser.parse_args([])).short_iters == DEFAULT_SHORT_ITERS == 2000
+    assert options_from_args(parser.parse_args(["--short-iters", "500"])).short_iters == 500
+    assert options_from_args(parser.parse_args(["--full"])).short_iters is None
 
 
 # --- rendering ------------------------------------------------------------------------------------

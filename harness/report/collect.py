@@ -252,9 +252,9 @@ def ops_tasks(options, progress=True):
     ``merge_ops`` puts their results together in this order, whatever ran them."""
     from harness.runners.parallel import Task
 
-    tasks = [Task(collect_ops, {"options": options, "frameworks": (fw,), "progress": progress},
+    tasks = [Task(collect_ops, {"options": options, "frameworks": (fw,), "progress": progress, "own_rows": k == 0},
                   cost=OPS_COST.get(fw, OPS_COST_DEFAULT), label=f"op-level checks {fw}")
-             for fw in options.op_frameworks]
+             for k, fw in enumerate(options.op_frameworks)]
     if "keras" in options.op_frameworks:
         from harness.report.keras_backends import other_backends
 
@@ -264,10 +264,12 @@ def ops_tasks(options, progress=True):
     return tasks
 
 
-def collect_ops(options, frameworks=None, progress=True):
+def collect_ops(options, frameworks=None, progress=True, own_rows=True):
     """Records of every selected registry row for ``frameworks`` (default the options' op-level
-    frameworks), per component (progress bar), in this process. Returns {"records": [dict],
-    "no_runner": [row names], "backends": {the Keras backend here: ...}, "error": None}."""
+    frameworks), per component (progress bar), in this process; ``own_rows``: also the rows that
+    name their own counterpart (``config["frameworks"]``: the analytic gradients), which one task
+    of ``ops_tasks`` runs for all. Returns {"records": [dict], "no_runner": [row names],
+    "backends": {the Keras backend here: ...}, "error": None}."""
     from parity import numerics
     from parity.api import _runner, run_records, select
     from parity.frameworks import keras_backend
@@ -280,6 +282,8 @@ def collect_ops(options, frameworks=None, progress=True):
     for row in _progress(rows, options.progress and progress, label, "component"):
         if _runner(row.kind) is None:
             no_runner.append(row.name)
+            continue
+        if "frameworks" in row.config and not own_rows:
             continue
         records += run_records(options.impl, frameworks, options.op_dtypes, [row.name])
     backends = {keras_backend(): {"in_process": True, "error": None}} if "keras" in frameworks else {}

@@ -77,7 +77,8 @@ def options_from_args(args):
     return ReportOptions(
         out=args.out, dataset=args.dataset, data_dir=args.data_dir, frameworks=_split(args.frameworks),
         experiments=_split(args.experiments), iters=args.iters,
-        short_iters=None if args.full else args.short_iters, seeds=args.seeds, seed_iters=args.seed_iters, seed_experiment=args.seed_experiment, seed_dtype=args.seed_dtype, dtype=args.dtype,
+        short_iters=None if args.full else args.short_iters, seeds=args.seeds, seed_iters=args.seed_iters,
+        seed_experiment=args.seed_experiment, seed_dtype=args.seed_dtype, dtype=args.dtype,
         components=_split(args.components), keras_backends=_split(args.keras_backends), impl=args.impl,
         quick=args.quick, progress=not args.no_progress, jobs=args.jobs, scheduler=args.scheduler)
 

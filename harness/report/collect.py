@@ -225,20 +225,20 @@ def framework_status(frameworks):
     """{framework: {"available": bool, "reason": None or why not, "version": ...}} (numpy always runs)."""
     import numpy
 
-    from harness.runners import missing_reason
+    from parity.backends.plugin import installed_version
 
-    from harness.report.environment import _distribution_version
+    from harness.runners import missing_reason
 
     status = {}
     for fw in experiment_frameworks():
         reason = missing_reason(fw) if fw in frameworks else "not requested (--frameworks)"
-        version = numpy.__version__ if fw == "numpy" else _distribution_version(fw)
+        version = numpy.__version__ if fw == "numpy" else installed_version(fw)
         entry = {"available": reason is None, "reason": reason, "version": version}
         if fw == "keras":
             from parity.frameworks import keras_backend
 
             entry["backend"] = keras_backend()
-            entry["tensorflow"] = _distribution_version("tensorflow-cpu", "tensorflow")
+            entry["tensorflow"] = installed_version("tensorflow")
         status[fw] = entry
     return status
 

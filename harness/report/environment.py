@@ -84,17 +84,6 @@ def frameworks():
     return {p.name: p.describe() for p in plugin.plugins()}
 
 
-def _distribution_version(*names):
-    from importlib.metadata import PackageNotFoundError, version
-
-    for name in names:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            continue
-    return None
-
-
 def git_commit():
     """``git rev-parse HEAD`` of the project, or "unknown" outside a git checkout."""
     return _git("rev-parse", "HEAD") or "unknown"

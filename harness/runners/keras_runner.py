@@ -294,24 +294,27 @@ class Trainer:
             self.init_sha256 = check_initial_weights("keras", plan.init_params, read_back(self.param_map, self.to_book))
             optimizer, self.optimizer_impl = make_optimizer(plan.optimizer)
             self.model.compile(optimizer=optimizer, jit_compile=False)
-        self._eval_x = self._scores = None
-        self._step = self._compiled_step() if self.backend_name == "tensorflow" else None
+        self._step = self._scores = self._eval_x = None
+        if self.backend_name == "tensorflow":
+            self._compile_on_tensorflow()
 
-    def _compiled_step(self):
-        """The model's train_step as one tf.function: the graph train_on_batch runs, without its
-        per-call Python (data adapter, callbacks, logs); measured 5-25% of a step here, the same
-        losses bit for bit. The training set is converted to tensors once and each step's batch
-        gathered inside the graph from the batch's indices (converting a 100 x 784 batch from NumPy
-        on every call cost ~0.7 ms of a ~1.7 ms step here). The conv nets' dropout masks are its
-        arguments after the indices."""
+    def _compile_on_tensorflow(self):
+        """``_step``: the model's train_step as one tf.function, the graph train_on_batch runs
+        without its per-call Python (data adapter, callbacks, logs; measured 5-25% of a step here,
+        the same losses bit for bit), taking the batch's indices and the conv nets' dropout masks;
+        ``_scores``: the forward pass in eval mode as one tf.function, for the accuracies. The
+        training and test sets are converted to tensors once (``_eval_x``) and each step's batch
+        gathered inside the graph: converting a 100 x 784 batch from NumPy on every call cost ~0.7
+        ms of a ~1.7 ms step here, predict_on_batch on 60,000 NumPy rows 0.8 s per evaluation."""
         import tensorflow as tf
 
         model = self.model
         x_train, t_train = tf.convert_to_tensor(self.plan.x_train), tf.convert_to_tensor(self.plan.t_train)
         self._eval_x = {"train": x_train, "test": tf.convert_to_tensor(self.plan.x_test)}
         self._scores = tf.function(lambda x: model(x, training=False), jit_compile=False)
-        return tf.function(lambda idx, *masks: model.train_step((tf.gather(x_train, idx), tf.gather(t_train, idx),
-                                                                 *masks))["loss"], jit_compile=False)
+        self._step = tf.function(lambda idx, *masks: model.train_step((tf.gather(x_train, idx),
+                                                                       tf.gather(t_train, idx), *masks))["loss"],
+                                 jit_compile=False)
 
     def step(self, batch_mask):
         masks = [] if self.masks is None else [m.astype(self.plan.dtype) for m in self.masks.step()]

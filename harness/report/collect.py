@@ -201,7 +201,7 @@ def collect(options: ReportOptions):
 # op-level checks of jax ~58 s (JAX compiles every eager op once per shape and dtype), keras on its
 # jax backend ~60-90 s in its subprocess, keras[torch] ~19 s, keras[tensorflow] ~7 s, torch ~6 s,
 # the implementation's numerical gradients ~4 s; the catalogue ~40-60 s.
-OPS_COST = {"jax": 45_000, "keras": 6_000, "torch": 5_000, "numerical": 3_000}
+OPS_COST = {"jax": 45_000, "keras": 6_000, "torch": 5_000, "numerical": 3_000, "analytic": 500}
 OPS_COST_DEFAULT = 5_000
 KERAS_BACKEND_COST = {"jax": 60_000, "torch": 15_000, "tensorflow": 10_000}
 CATALOGUE_COST = 35_000
@@ -247,14 +247,19 @@ def framework_status(frameworks):
 
 def ops_tasks(options, progress=True):
     """The op-level checks as independent tasks: one per op-level framework in a worker's own
-    process (Keras there on its default backend), one per other Keras backend (a subprocess each,
-    ``harness.report.keras_backends``), so two cores share them instead of one task of ~3 minutes.
-    ``merge_ops`` puts their results together in this order, whatever ran them."""
+    process (Keras there on its default backend), one for the rows that name their own counterpart
+    (``config["frameworks"]``: the analytic gradients), one per other Keras backend (a subprocess
+    each, ``harness.report.keras_backends``), so two cores share them instead of one task of ~3
+    minutes. Each task keeps the records of the frameworks it names, so a row runs once however
+    many tasks select it; ``merge_ops`` puts their results together in this order."""
+    from parity.api import select
+
     from harness.runners.parallel import Task
 
-    tasks = [Task(collect_ops, {"options": options, "frameworks": (fw,), "progress": progress, "own_rows": k == 0},
+    own = tuple(dict.fromkeys(fw for row in select(options.components) for fw in row.config.get("frameworks", ())))
+    tasks = [Task(collect_ops, {"options": options, "frameworks": (fw,), "progress": progress},
                   cost=OPS_COST.get(fw, OPS_COST_DEFAULT), label=f"op-level checks {fw}")
-             for k, fw in enumerate(options.op_frameworks)]
+             for fw in (*options.op_frameworks, *own)]
     if "keras" in options.op_frameworks:
         from harness.report.keras_backends import other_backends
 
@@ -264,18 +269,19 @@ def ops_tasks(options, progress=True):
     return tasks
 
 
-def collect_ops(options, frameworks=None, progress=True, own_rows=True):
+def collect_ops(options, frameworks=None, progress=True):
     """Records of every selected registry row for ``frameworks`` (default the options' op-level
-    frameworks), per component (progress bar), in this process; ``own_rows``: also the rows that
-    name their own counterpart (``config["frameworks"]``: the analytic gradients), which one task
-    of ``ops_tasks`` runs for all. Returns {"records": [dict], "no_runner": [row names],
+    frameworks, or a row's own counterpart such as "analytic"), per component (progress bar), in
+    this process; only those frameworks' records (a row that names its own counterpart gives them
+    whatever framework is asked). Returns {"records": [dict], "no_runner": [row names],
     "backends": {the Keras backend here: ...}, "error": None}."""
     from parity import numerics
-    from parity.api import _runner, run_records, select
+    from parity.api import FRAMEWORK_CHOICES, _runner, run_records, select
     from parity.frameworks import keras_backend
 
     numerics.configure(tf32=False)  # as in the report's own process (it imports torch: records list its version)
     frameworks = options.op_frameworks if frameworks is None else tuple(frameworks)
+    asked = tuple(fw for fw in frameworks if fw in FRAMEWORK_CHOICES)  # not "analytic": its rows name it themselves
     rows = select(options.components)
     records, no_runner = [], []
     label = "op-level checks " + ",".join(frameworks)
@@ -283,9 +289,7 @@ def collect_ops(options, frameworks=None, progress=True, own_rows=True):
         if _runner(row.kind) is None:
             no_runner.append(row.name)
             continue
-        if "frameworks" in row.config and not own_rows:
-            continue
-        records += run_records(options.impl, frameworks, options.op_dtypes, [row.name])
+        records += [r for r in run_records(options.impl, asked, options.op_dtypes, [row.name]) if r.framework in frameworks]
     backends = {keras_backend(): {"in_process": True, "error": None}} if "keras" in frameworks else {}
     return {"records": [asdict(r) for r in records], "no_runner": no_runner, "backends": backends, "error": None}
 
@@ -311,7 +315,7 @@ def merge_ops(tasks, done):
             out["error"] = out["error"] or {"error": f"{task.label}: {value.error}", "traceback": value.traceback}
             continue
         out["records"] += value["records"]
-        out["no_runner"] = out["no_runner"] or value["no_runner"]
+        out["no_runner"] += [name for name in value["no_runner"] if name not in out["no_runner"]]
         out["backends"].update(value["backends"])
         out["catalogue_other_backends"] += value.get("catalogue_other_backends", [])
     return out

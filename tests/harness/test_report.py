@@ -111,21 +111,25 @@ def test_report_command_line_cuts_unanchored_experiments_by_default_and_full_run
 
 
 def test_op_level_tasks_run_a_row_with_its_own_counterpart_once():
-    # the op-level checks are one task per framework; the analytic-gradient row names its own
-    # counterpart, so only one of those tasks may run it (each did, and the report counted it twice)
+    # the op-level checks are one task per framework and per other Keras backend; the analytic-
+    # gradient row names its own counterpart, so it has a task of its own and the others leave it
+    # out (each ran it: the report counted its records three times, then six)
     from parity.api import run_records
 
     from harness.report.collect import merge_ops, ops_tasks
     from harness.runners.parallel import execute
 
-    opts = ReportOptions(frameworks=("numpy", "torch"), components=("numerical_gradient",), progress=False)
+    opts = ReportOptions(frameworks=("numpy", "torch", "keras"), components=("numerical_gradient",),
+                         keras_backends=("tensorflow", "torch"), progress=False)
     tasks = ops_tasks(opts, progress=False)
-    assert [t.label for t in tasks] == ["op-level checks torch", "op-level checks numerical"]
+    assert [t.label for t in tasks] == ["op-level checks torch", "op-level checks keras", "op-level checks numerical",
+                                        "op-level checks analytic", "op-level checks keras[torch]"]
     merged = merge_ops(tasks, execute(tasks, jobs=1))
     analytic = [r for r in merged["records"] if r["framework"] == "analytic"]
     alone = [r for r in run_records("reference", ("torch",), opts.op_dtypes, ["numerical_gradient"])
              if r.framework == "analytic"]
     assert len(analytic) == len(alone) > 0
+    assert merged["error"] is None and merged["backends"]["torch"]["error"] is None
 
 
 # --- rendering ------------------------------------------------------------------------------------

@@ -249,9 +249,12 @@ def format_table(results, experiment, dataset_name):
         shared = shared_events(r.get("explanation", {}))
         if shared:
             lines.append(f"  note: {shared}")
+        cut = r.get("full_iters") and r["iters"] < r["full_iters"]
         for anchor in experiment.anchors:
             if anchor["dataset"] == dataset_name:
-                lines.append(f"  anchor {_anchor_text(anchor)}: {anchor['note']}")
+                lines.append(f"  anchor {_anchor_text(anchor)}: {anchor['note']}" + (
+                    f" (not comparable: the anchor is for all {r['full_iters']:,} iterations, this run {r['iters']:,})"
+                    if cut else ""))
     return "\n".join(lines)
 
 

@@ -367,11 +367,10 @@ def plan_iterations(experiment, dataset_name, options, full_iters):
 
 def full_length(experiment, data):
     """The experiment's full schedule length on ``data`` (iterations)."""
-    sched = experiment.schedule
-    if sched["kind"] == "sample_batches":
-        return int(sched["iters"])
+    from harness.runners.plan import schedule_length
+
     (x_train, _), _ = data
-    return int(sched["epochs"]) * (x_train.shape[0] // int(sched["batch_size"]))
+    return schedule_length(experiment.schedule, x_train.shape[0])
 
 
 def experiment_entry(results, options, name, data):

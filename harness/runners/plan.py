@@ -156,6 +156,13 @@ def initial_params(net, rng, dtype):
             else fill[how](shape, dtype=dtype) for key, shape, how in param_shapes(net)}
 
 
+def schedule_length(sched, train_size):
+    """Iterations of the whole schedule on ``train_size`` training samples (``schedule``'s rows)."""
+    if sched["kind"] == "sample_batches":
+        return int(sched["iters"])
+    return int(sched["epochs"]) * (train_size // int(sched["batch_size"]))
+
+
 def schedule(sched, train_size, rng):
     """(batch index array (iters, batch_size), notes) for a schedule table.
 

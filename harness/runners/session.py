@@ -32,7 +32,7 @@ import numpy as np
 
 from harness.compare_runs import compare_all, verdict
 from harness.runners.parallel import DataRef, Task, TaskError, execute, resolve_data
-from harness.runners.plan import array_sha256, draws, make_plan, params_sha256, validate_data
+from harness.runners.plan import array_sha256, draws, make_plan, params_sha256, schedule_length, validate_data
 
 SCHEMA = "scratch-parity/run/2"
 REFERENCE = "numpy"
@@ -273,6 +273,7 @@ def _assemble(s, runs):
         "dtype": s["dtype"],
         "seed": s["seed"],
         "iters": int(batch_indices.shape[0]),
+        "full_iters": schedule_length(s["experiment"].schedule, x_train.shape[0]),
         "batch_size": int(batch_indices.shape[1]),
         "iter_per_epoch": max(x_train.shape[0] / batch_indices.shape[1], 1),
         "schedule_notes": list(notes),

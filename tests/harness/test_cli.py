@@ -89,3 +89,16 @@ def test_status_column_never_says_ok_beside_chance_accuracy():
     assert cli.short_status(ref) == "ok (ref)" and "ok" not in cli.short_status(ref, untrained=True)
     parted = {"status": "parted", "parted_at": 1180, "passed": True, "text": "parted"}
     assert cli.short_status(parted, untrained=True) == "parted@1,180"
+
+
+def test_a_cut_run_says_its_anchor_is_not_comparable(tmp_path, capsys):
+    mnist_5k()
+    toml = (Path(cli.__file__).parent / "experiments" / "two_layer_relu.toml").read_text()
+    anchored = tmp_path / "anchored.toml"
+    anchored.write_text(toml.replace('name = "two_layer_relu"', 'name = "anchored_5k"')
+                        + '\n[[anchors]]\nseed = "002"\ndataset = "mnist-5k"\naccuracy = 0.9\nnote = "planted"\n')
+    args = ["run", str(anchored), "--frameworks", "numpy", "--dataset", "mnist-5k", "--no-progress",
+            "--out", str(tmp_path)]
+    cli.main(args + ["--iters", "20"])
+    anchor_line = next(line for line in capsys.readouterr().out.splitlines() if "planted" in line)
+    assert "not comparable: the anchor is for all 10,000 iterations, this run 20" in anchor_line
